@@ -30,6 +30,9 @@ void clock_set_manual(bool manual);
 bool clock_is_manual(void);
 /* Stop/start the virtual clock (VM stop/cont).  Starting continues from where it stopped. */
 void clock_virtual_enable(bool running);
+bool clock_virtual_is_running(void);
+/* False for CLOCK_VIRTUAL in manual mode or while stopped: its timers wait. */
+bool clock_timers_may_fire(ClockType type);
 /*
  * Manual mode: advance to `target_ns`, firing every timer due on the way in
  * deadline order with the clock set to each deadline.  Returns the new time.

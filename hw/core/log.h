@@ -9,6 +9,7 @@
 #define HW_CORE_LOG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 enum {
     LOG_GUEST_ERROR = 1u << 0,   /* guest misbehaviour */
@@ -28,6 +29,16 @@ extern unsigned log_mask;
 /* Parse a comma separated list of category names; false + message on an unknown name. */
 bool log_set_mask_str(const char *spec, char **error);
 void log_set_file(const char *path);
+/*
+ * OR the categories named in $IOEMU_LOG into log_mask.  Front ends call it
+ * after parsing -d so both apply; false + message on an unknown name.
+ */
+bool log_apply_env(char **error);
+/* List the category names (for "-d help"). */
+void log_print_help(FILE *out);
+/* Tests: capture formatted messages instead of writing them (NULL restores). */
+typedef void (*LogSink)(void *opaque, const char *msg);
+void log_set_sink(LogSink sink, void *opaque);
 
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -71,6 +71,8 @@ void mr_free(MemoryRegion *mr);   /* must be unmapped */
 void mr_set_readonly(MemoryRegion *mr, bool readonly);
 /* Disabled regions stay mapped but are skipped by the flat view (BARs with decode off, PAM windows). */
 void mr_set_enabled(MemoryRegion *mr, bool enabled);
+/* Move an alias's window inside its target (banked windows).  Parts outside the target are not mapped. */
+void mr_set_alias_offset(MemoryRegion *mr, uint64_t offset);
 
 const char *mr_name(const MemoryRegion *mr);
 uint64_t mr_size(const MemoryRegion *mr);
@@ -112,6 +114,14 @@ void as_remove_listener(AddressSpace *as, MemoryListener *l);
 const FlatRange *as_lookup(AddressSpace *as, uint64_t addr);
 /* Rebuild now (normally lazy) and notify listeners. */
 void as_commit(AddressSpace *as);
+/*
+ * Spaces with listeners rebuild right after each change.  Between begin
+ * and commit (nestable) they wait, so listeners see one view for a batch of
+ * edits (PAM reprogramming, a BAR move).  Listeners are told only when
+ * the view actually changed.
+ */
+void memory_transaction_begin(void);
+void memory_transaction_commit(void);
 
 /*
  * Scalar accesses, size 1, 2, 4 or 8, little endian.  Return false when
