@@ -1243,13 +1243,58 @@ static void chardev_register(Chardev *chr)
     g_hash_table_insert(chardev_registry, chr->id, chr);
 }
 
+/* The options each backend understands ("no"-prefixed negations of booleans included). */
+static const struct {
+    const char *backend;
+    const char *const keys[12];
+} backend_options[] = {
+    { "null",    { "id" } },
+    { "stdio",   { "id", "signal", "nosignal" } },
+    { "file",    { "id", "path", "append", "noappend" } },
+    { "pty",     { "id" } },
+    { "socket",  { "id", "path", "host", "port", "fd", "server", "noserver", "wait", "nowait",
+                   "delay", "nodelay" } },
+    { "ringbuf", { "id", "size" } },
+    { "memory",  { "id", "size" } },
+};
+
+/* Reject unknown backends and options before anything is opened, bound or connected. */
+static bool config_check_known(ChardevConfig *cfg, GError **err)
+{
+    for (size_t b = 0; b < G_N_ELEMENTS(backend_options); b++) {
+        if (strcmp(backend_options[b].backend, cfg->backend) != 0) {
+            continue;
+        }
+        for (guint i = 0; i < cfg->opts->len; i++) {
+            ChardevOpt *o = g_ptr_array_index(cfg->opts, i);
+            bool known = o->used;   /* the backend name itself */
+
+            for (size_t k = 0; !known && k < G_N_ELEMENTS(backend_options[b].keys) && backend_options[b].keys[k]; k++) {
+                known = strcmp(o->key, backend_options[b].keys[k]) == 0;
+            }
+            if (!known) {
+                if (!*o->key) {
+                    g_set_error(err, IOEMU_ERROR, 0, "%s: empty option", cfg->ctx);
+                } else {
+                    g_set_error(err, IOEMU_ERROR, 0, "%s: unknown option '%s' for backend '%s'",
+                                cfg->ctx, o->key, cfg->backend);
+                }
+                return false;
+            }
+        }
+        return true;
+    }
+    g_set_error(err, IOEMU_ERROR, 0, "%s: unknown or unsupported backend '%s'", cfg->ctx, cfg->backend);
+    return false;
+}
+
 /* Open the backend a parsed configuration names; cfg->backend and cfg->id are set. */
 static Chardev *chardev_open(ChardevConfig *cfg, GError **err)
 {
     Chardev *chr;
     bool ok = false;
 
-    if (!chardev_check_id(cfg->id, err)) {
+    if (!chardev_check_id(cfg->id, err) || !config_check_known(cfg, err)) {
         return NULL;
     }
     chr = chardev_alloc(cfg->id);
@@ -1368,12 +1413,13 @@ Chardev *chardev_new_from_spec(const char *id, const char *spec, GError **err)
         cfg.backend = g_strdup(spec);
         cfg.opts = g_ptr_array_new_with_free_func(chardev_opt_free);
     } else if (g_str_has_prefix(spec, "file:")) {
-        ChardevOpt *o = g_new0(ChardevOpt, 1);
+        ChardevOpt *o;
 
         if (!spec[5]) {
             g_set_error(err, IOEMU_ERROR, 0, "%s: '%s': missing file name", ctx, spec);
             goto out;
         }
+        o = g_new0(ChardevOpt, 1);
         cfg.backend = g_strdup("file");
         cfg.opts = g_ptr_array_new_with_free_func(chardev_opt_free);
         o->key = g_strdup("path");
