@@ -134,7 +134,7 @@ void log_set_file(const char *path)
     FILE *f = NULL;
 
     if (path) {
-        f = fopen(path, "a");
+        f = fopen(path, "w");
         if (!f) {
             fprintf(stderr, "ioemu: cannot open log file %s: %s; logging to stderr\n",
                     path, strerror(errno));

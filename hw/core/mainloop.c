@@ -20,6 +20,7 @@ static GRecMutex dev_lock;
 static __thread int dev_lock_depth;
 
 static gsize mainloop_initialized;
+static GThread *mainloop_thread;     /* the thread that called mainloop_init */
 static GPollFunc default_poll;
 static gint quit_requested;
 
@@ -189,6 +190,7 @@ void mainloop_init(void)
         return;
     }
     device_lock();
+    mainloop_thread = g_thread_self();
     default_poll = g_main_context_get_poll_func(NULL);
     g_main_context_set_poll_func(NULL, mainloop_poll);
 
@@ -232,5 +234,13 @@ bool mainloop_quit_requested(void)
 
 void mainloop_wakeup(void)
 {
+    /*
+     * The loop thread itself is running code, not polling: its sources'
+     * prepare runs before the next poll anyway, so skip the eventfd write
+     * (timer_mod from a device's own callback is common).
+     */
+    if (mainloop_thread && g_thread_self() == mainloop_thread) {
+        return;
+    }
     g_main_context_wakeup(NULL);
 }
