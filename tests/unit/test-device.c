@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "hw/core/device.h"
+#include "hw/core/machine.h"
 
 static GString *events;
 
@@ -322,11 +323,60 @@ static void test_rejected_streams(void)
     g_string_free(events, TRUE);
 }
 
+static int requested_cause = -1, requested_code = -1;
+
+static void record_request(Machine *m, ShutdownCause cause, int exit_code)
+{
+    requested_cause = (int)cause;
+    requested_code = exit_code;
+}
+
+static void null_handler(void *opaque, int n, int level)
+{
+}
+
+static void test_machine(void)
+{
+    Machine *m = machine_new(1ULL << 32);
+    IrqLine **gsi = irq_new_array(null_handler, NULL, 24);
+    IrqLine **intr = irq_new_array(null_handler, NULL, 1);
+    Counter dev;
+
+    g_assert_cmpstr(as_name(m->io), ==, "io");
+    g_assert_cmphex(mr_size(as_root(m->io)), ==, 0x10000);
+    g_assert_cmphex(mr_size(as_root(m->mem)), ==, 1ULL << 32);
+
+    machine_add_irq_in(m, "ioapic", gsi, 24);
+    machine_add_irq_in(m, "i8259", gsi, 16);
+    machine_add_irq_out(m, "pic", intr, 1);
+    g_assert_cmpint(machine_find_irq_in(m, "ioapic")->count, ==, 24);
+    g_assert_true(machine_find_irq_in(m, "i8259")->lines == gsi);
+    g_assert_true(machine_find_irq_out(m, "pic")->lines[0] == intr[0]);
+    g_assert_null(machine_find_irq_in(m, "pic"));
+
+    /* Without a hook a request is only logged; with one it is passed on. */
+    machine_request(m, SHUTDOWN_CAUSE_GUEST_RESET, 0);
+    m->hooks.request = record_request;
+    machine_request(m, SHUTDOWN_CAUSE_GUEST_EXIT, 7);
+    g_assert_cmpint(requested_cause, ==, SHUTDOWN_CAUSE_GUEST_EXIT);
+    g_assert_cmpint(requested_code, ==, 7);
+
+    events = g_string_new(NULL);
+    memset(&dev, 0, sizeof(dev));
+    device_register(m->devices, &dev.dev, &counter_class, "counter");
+    machine_free(m);
+    g_assert_true(dev.unrealized);
+    g_string_free(events, TRUE);
+    irq_free_array(gsi, 24);
+    irq_free_array(intr, 1);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/device/register-reset", test_register_and_reset);
     g_test_add_func("/device/save-load", test_save_load_round_trip);
     g_test_add_func("/device/rejected-streams", test_rejected_streams);
+    g_test_add_func("/machine/basics", test_machine);
     return g_test_run();
 }

@@ -732,6 +732,42 @@ static void test_dump(void)
     as_free(as);
 }
 
+/* The log categories live next to the guest-error path they gate. */
+static void test_log_mask(void)
+{
+    unsigned saved = log_mask;
+    char *error = NULL;
+
+    g_assert_true(log_set_mask_str("guest_errors,unimp", &error));
+    g_assert_null(error);
+    g_assert_cmphex(log_mask, ==, LOG_GUEST_ERROR | LOG_UNIMP);
+    g_assert_true(log_set_mask_str("ioport,mmio,irq,xen,kvm,in_asm,op,out_asm", NULL));
+    g_assert_cmphex(log_mask, ==, LOG_IOPORT | LOG_MMIO | LOG_IRQ | LOG_XEN | LOG_KVM |
+                    LOG_TCG_IN_ASM | LOG_TCG_OP | LOG_TCG_OUT_ASM);
+    /* An unknown name fails with a message and leaves the mask alone. */
+    g_assert_false(log_set_mask_str("irq,bogus", &error));
+    g_assert_nonnull(strstr(error, "bogus"));
+    g_assert_nonnull(strstr(error, "guest_errors"));
+    g_free(error);
+    error = NULL;
+    g_assert_cmphex(log_mask, ==, LOG_IOPORT | LOG_MMIO | LOG_IRQ | LOG_XEN | LOG_KVM |
+                    LOG_TCG_IN_ASM | LOG_TCG_OP | LOG_TCG_OUT_ASM);
+    g_assert_true(log_set_mask_str("", NULL));
+    g_assert_cmphex(log_mask, ==, 0);
+
+    /* IOEMU_LOG adds to what -d set. */
+    g_assert_true(log_set_mask_str("irq", NULL));
+    g_setenv("IOEMU_LOG", "unimp", TRUE);
+    g_assert_true(log_apply_env(&error));
+    g_assert_cmphex(log_mask, ==, LOG_IRQ | LOG_UNIMP);
+    g_setenv("IOEMU_LOG", "nope", TRUE);
+    g_assert_false(log_apply_env(&error));
+    g_assert_true(g_str_has_prefix(error, "IOEMU_LOG: "));
+    g_free(error);
+    g_unsetenv("IOEMU_LOG");
+    log_mask = saved;
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -747,5 +783,6 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/rom-host-ptr", test_rom_and_host_ptr);
     g_test_add_func("/memory/listeners", test_listeners);
     g_test_add_func("/memory/dump", test_dump);
+    g_test_add_func("/log/mask", test_log_mask);
     return g_test_run();
 }
