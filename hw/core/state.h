@@ -82,6 +82,15 @@ struct StateDescription {
 #define STATE_U8_V(st, f, v)           STATE_F_(st, f, STATE_UINT8, 1, 0, v, NULL)
 #define STATE_U32_V(st, f, v)          STATE_F_(st, f, STATE_UINT32, 1, 0, v, NULL)
 #define STATE_U64_V(st, f, v)          STATE_F_(st, f, STATE_UINT64, 1, 0, v, NULL)
+#define STATE_U16_V(st, f, v)          STATE_F_(st, f, STATE_UINT16, 1, 0, v, NULL)
+#define STATE_I32_V(st, f, v)          STATE_F_(st, f, STATE_INT32, 1, 0, v, NULL)
+#define STATE_I64_V(st, f, v)          STATE_F_(st, f, STATE_INT64, 1, 0, v, NULL)
+#define STATE_BOOL_V(st, f, v)         STATE_F_(st, f, STATE_BOOL, 1, 0, v, NULL)
+#define STATE_BUFFER_V(st, f, v)       STATE_F_(st, f, STATE_BUFFER, 1, sizeof(((st *)0)->f), v, NULL)
+#define STATE_STRUCT_V(st, f, d, t, v) STATE_F_(st, f, STATE_STRUCT, 1, sizeof(t), v, &(d))
+/* More array shapes. */
+#define STATE_BOOL_ARRAY(st, f, n)     STATE_F_(st, f, STATE_BOOL, n, 0, 0, NULL)
+#define STATE_I32_ARRAY(st, f, n)      STATE_F_(st, f, STATE_INT32, n, 0, 0, NULL)
 #define STATE_FIELDS_END               { .type = STATE_END }
 
 /* Serialise one device's fields (payload only) into `out`. */
