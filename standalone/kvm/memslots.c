@@ -38,7 +38,11 @@ static bool slot_equal(const KvmSlot *a, const KvmSlot *b)
     return a->gpa == b->gpa && a->size == b->size && a->hva == b->hva && a->flags == b->flags;
 }
 
-/* The slots a flat view asks for, adjacent compatible pieces merged. */
+/*
+ * The slots a flat view asks for, one per RAM/ROM range.  Pieces are not
+ * merged: that keeps the big RAM slot above 1 MiB untouched when the PAM
+ * windows below it change, so KVM need not drop its mappings of all RAM.
+ */
 static GArray *wanted_slots(KvmAccel *k, const FlatRange *ranges, size_t n)
 {
     GArray *want = g_array_new(false, true, sizeof(KvmSlot));
@@ -75,14 +79,6 @@ static GArray *wanted_slots(KvmAccel *k, const FlatRange *ranges, size_t n)
             continue;   /* host and guest pages do not line up: leave it to MMIO exits */
         }
         KvmSlot s = { .gpa = start, .size = end - start, .hva = hva, .flags = flags };
-        if (want->len) {
-            KvmSlot *prev = &g_array_index(want, KvmSlot, want->len - 1);
-            if (prev->gpa + prev->size == s.gpa && prev->hva + prev->size == s.hva &&
-                prev->flags == s.flags) {
-                prev->size += s.size;
-                continue;
-            }
-        }
         g_array_append_val(want, s);
     }
     return want;
