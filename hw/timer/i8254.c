@@ -713,7 +713,8 @@ static void pit_reset(Device *dev, ResetKind kind)
         c->gate = i != 2 || (s->port61 & P61_TIM2_GATE);
         channel_start(c, BINARY_RANGE, now);
         c->paused = !c->gate;
-        c->count_written_ns = now;
+        /* As if loaded long ago: no NULL COUNT. */
+        c->count_written_ns = now - ns_for_ticks(1);
     }
     pit_update_irq(s, now);
 }
@@ -737,11 +738,6 @@ static bool pit_post_load(void *opaque, int version, GError **err)
         if (c->phase > PHASE_COUNTING || c->latch_state > LATCH_WORD) {
             g_set_error(err, IOEMU_ERROR, 0, "i8254 counter %d: invalid phase %u / latch %u",
                         i, c->phase, c->latch_state);
-            return false;
-        }
-        if (c->status & ~(CW_PROGRAM_MASK | STATUS_OUT | STATUS_NULL_COUNT)) {
-            /* Every status bit is defined; anything wider cannot come from us. */
-            g_set_error(err, IOEMU_ERROR, 0, "i8254 counter %d: invalid status", i);
             return false;
         }
         if (i != 2 && !c->gate) {
