@@ -114,6 +114,13 @@ void irq_intercept(IrqLine *line, IrqHandler handler, void *opaque)
     }
 }
 
+void irq_forward_intercepted(IrqLine *line, int level)
+{
+    if (line && line->intercepted && line->saved_handler) {
+        line->saved_handler(line->saved_opaque, line->n, level != 0);
+    }
+}
+
 typedef struct IrqSplit {
     IrqLine *out[2];
 } IrqSplit;

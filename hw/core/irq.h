@@ -31,6 +31,12 @@ int irq_level(const IrqLine *line);
  * interceptor instead of the original handler.  Passing NULL restores it.
  */
 void irq_intercept(IrqLine *line, IrqHandler handler, void *opaque);
+/*
+ * From an interceptor: hand `level` to the sink the interception parked
+ * (qtest reports a level and still delivers it, as QEMU does).  No-op on a
+ * line that is not intercepted.
+ */
+void irq_forward_intercepted(IrqLine *line, int level);
 
 /* Fan one level out to several lines (e.g. a GSI to both PIC and IOAPIC). */
 IrqLine *irq_new_splitter(IrqLine *a, IrqLine *b);
