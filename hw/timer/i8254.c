@@ -201,6 +201,12 @@ static int64_t channel_tick_time(const PITChannel *c, uint64_t tick)
     return add_saturating(c->load_ns, ns_for_ticks(ahead));
 }
 
+/* The running count; never 0, even in a state a refused load left behind. */
+static uint32_t channel_count(const PITChannel *c)
+{
+    return c->count ? c->count : BINARY_RANGE;
+}
+
 static void channel_start(PITChannel *c, uint32_t count, int64_t start_ns)
 {
     c->phase = PHASE_COUNTING;
@@ -225,7 +231,7 @@ static void channel_sync(PITChannel *c, int64_t now)
 static uint32_t channel_ce(const PITChannel *c, int64_t now)
 {
     uint64_t d = channel_ticks(c, now);
-    uint32_t n = c->count;
+    uint32_t n = channel_count(c);
     uint32_t range = channel_range(c);
     uint32_t p, half;
 
@@ -262,7 +268,7 @@ static uint16_t channel_read_value(const PITChannel *c, int64_t now)
 static bool channel_out(const PITChannel *c, int64_t now)
 {
     uint64_t d;
-    uint32_t n = c->count;
+    uint32_t n = channel_count(c);
 
     if (c->phase == PHASE_IDLE) {
         /* After a control word OUT is low in mode 0 and high in every other mode. */
@@ -295,7 +301,7 @@ static bool channel_out(const PITChannel *c, int64_t now)
 static int64_t channel_next_transition(const PITChannel *c, int64_t now)
 {
     uint64_t d, base, next;
-    uint32_t n = c->count;
+    uint32_t n = channel_count(c);
 
     if (c->phase != PHASE_COUNTING || c->paused) {
         return -1;
@@ -403,7 +409,7 @@ static void channel_load_count(PITChannel *c, uint16_t raw, int64_t now)
             uint64_t d = channel_ticks(c, now);
 
             c->reload_pending = true;
-            c->reload_tick = (d / c->count + 1) * c->count;
+            c->reload_tick = (d / channel_count(c) + 1) * channel_count(c);
         } else if (c->phase != PHASE_COUNTING) {
             channel_start(c, c->cr, now);
             c->paused = !c->gate;

@@ -593,7 +593,7 @@ static uint64_t rtc_io_read(void *opaque, uint64_t offset, unsigned size)
         /* The index register is write only. */
         return 0xff;
     }
-    return rtc_read_register(s, s->index, rtc_now());
+    return rtc_read_register(s, s->index & (RTC_CMOS_SIZE - 1), rtc_now());
 }
 
 static void rtc_io_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
@@ -605,7 +605,7 @@ static void rtc_io_write(void *opaque, uint64_t offset, uint64_t value, unsigned
         s->index = value & (RTC_CMOS_SIZE - 1);
         return;
     }
-    rtc_write_register(s, s->index, value, rtc_now());
+    rtc_write_register(s, s->index & (RTC_CMOS_SIZE - 1), value, rtc_now());
 }
 
 static const RegionOps rtc_ops = {
@@ -620,7 +620,7 @@ static uint64_t rtc_ext_io_read(void *opaque, uint64_t offset, unsigned size)
 {
     RTCState *s = opaque;
 
-    return offset == 0 ? 0xff : s->ext_cmos[s->ext_index];
+    return offset == 0 ? 0xff : s->ext_cmos[s->ext_index & (RTC_CMOS_SIZE - 1)];
 }
 
 static void rtc_ext_io_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
@@ -630,7 +630,7 @@ static void rtc_ext_io_write(void *opaque, uint64_t offset, uint64_t value, unsi
     if (offset == 0) {
         s->ext_index = value & (RTC_CMOS_SIZE - 1);
     } else {
-        s->ext_cmos[s->ext_index] = value;
+        s->ext_cmos[s->ext_index & (RTC_CMOS_SIZE - 1)] = value;
     }
 }
 
@@ -689,6 +689,20 @@ static void rtc_reset(Device *dev, ResetKind kind)
 {
     RTCState *s = (RTCState *)dev;
     int64_t now = rtc_now();
+
+    /* A refused load may have left anything here: keep what is sane. */
+    s->index &= RTC_CMOS_SIZE - 1;
+    s->ext_index &= RTC_CMOS_SIZE - 1;
+    if (s->rtc_sec < -RTC_SEC_LIMIT || s->rtc_sec > RTC_SEC_LIMIT) {
+        s->rtc_sec = g_get_real_time() / G_USEC_PER_SEC;
+    }
+    if (s->last_update_ns < -RTC_NS_LIMIT || s->last_update_ns > now) {
+        s->last_update_ns = now;
+    }
+    if (s->pf_checked_ns < -RTC_NS_LIMIT || s->pf_checked_ns > now) {
+        s->pf_checked_ns = now;
+    }
+    s->cmos[RTC_REG_D] = REG_D_VRT;
 
     /* RESET clears PIE, AIE, UIE, SQWE and the flags; the clock keeps running. */
     rtc_catch_up(s, now);
