@@ -78,6 +78,14 @@ static void test_intercept(void)
     irq_raise(line);
     g_assert_cmpstr(board.log->str, ==, "2=1 2=1 ");
     g_assert_cmpstr(test.log->str, ==, "2=0 2=1 2=0 ");
+
+    /* An interceptor may still hand the level to the parked sink. */
+    g_string_truncate(board.log, 0);
+    irq_forward_intercepted(line, 1);           /* not intercepted now: no-op */
+    irq_intercept(line, sink_handler, &test);
+    irq_forward_intercepted(line, 5);
+    g_assert_cmpstr(board.log->str, ==, "2=1 ");
+    irq_intercept(line, NULL, NULL);
     irq_free(line);
     g_string_free(board.log, TRUE);
     g_string_free(test.log, TRUE);
