@@ -664,14 +664,18 @@ void rtc_set_cmos(RTCState *s, unsigned index, uint8_t value)
 
 uint8_t rtc_get_cmos(RTCState *s, unsigned index)
 {
+    int64_t now;
+
     if (index >= 2 * RTC_CMOS_SIZE) {
         return 0xff;
     }
     if (index >= RTC_CMOS_SIZE) {
         return s->ext_cmos[index - RTC_CMOS_SIZE];
     }
-    rtc_catch_up(s, rtc_now());
+    now = rtc_now();
+    rtc_catch_up(s, now);
     rtc_sync_regs(s);
+    rtc_refresh(s, now);
     return s->cmos[index];
 }
 
