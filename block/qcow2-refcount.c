@@ -664,7 +664,8 @@ static int check_l2(CheckState *cs, uint64_t l2_offset, bool active, uint64_t *n
             if (active) {
                 cs->res->allocated_clusters++;
                 cs->res->compressed_clusters++;
-                *next_contig = 0;
+                /* Compressed clusters count as fragmented, as in qemu-img check. */
+                cs->res->fragmented_clusters++;
             }
             break;
         }

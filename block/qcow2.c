@@ -757,7 +757,7 @@ static int qcow2_open(BlockDriverState *bs, unsigned flags, GError **err)
 
     qcow2_rebuild_metadata_set(s, NULL);
 
-    if (!bs->read_only && s->autoclear != be64_of(s->header_raw + 88) && s->version >= 3) {
+    if (s->version >= 3 && !bs->read_only && s->autoclear != be64_of(s->header_raw + 88)) {
         uint8_t be[8];
         put_be64(be, s->autoclear);
         ret = qcow2_write_header_field(s, 88, be, 8, err);
