@@ -91,6 +91,7 @@ struct Chardev {
 
     GByteArray *outbuf;        /* bytes the peer could not take yet */
     bool stalled;              /* a blocking flush timed out: drop rather than block again */
+    bool output_dead;          /* a non-socket output failed for good (EPIPE, EIO): discard output */
 
     ChardevHandlers handlers;
     bool have_handlers;
@@ -406,6 +407,8 @@ static void chr_disconnect(Chardev *chr)
     chr->in_fd = -1;
     chr->out_fd = -1;
     close(fd);
+    /* An fd the old client passed but nobody claimed is not the next client's. */
+    close_fd(&chr->received_fd);
     chr_update_filename(chr);
     chr_watch_listener(chr);
     chr_event(chr, CHR_EVENT_CLOSED);
@@ -647,11 +650,13 @@ static void chr_output_failed(Chardev *chr)
         chr_disconnect(chr);
     } else {
         /* A closed stdout pipe or a full disk: stop writing rather than fail every byte. */
+        int saved_errno = errno;
+
         destroy_source(&chr->write_src);
         g_byte_array_set_size(chr->outbuf, 0);
         g_printerr("ioemu: chardev '%s': write failed: %s; further output is discarded\n",
-                   chr->id, g_strerror(errno));
-        chr->out_fd = -1;
+                   chr->id, g_strerror(saved_errno));
+        chr->output_dead = true;
     }
 }
 
@@ -672,7 +677,9 @@ static gboolean output_ready(gint fd, GIOCondition cond, gpointer opaque)
 }
 
 /* A slow peer: wait for it a short, bounded time (the caller holds the device lock). */
-static bool chr_flush_blocking(Chardev *chr, size_t need_room)
+typedef enum { FLUSH_ROOM, FLUSH_TIMEOUT, FLUSH_FAILED } FlushResult;
+
+static FlushResult chr_flush_blocking(Chardev *chr, size_t need_room)
 {
     gint64 deadline = g_get_monotonic_time() + CHARDEV_WRITE_STALL_MS * 1000;
 
@@ -682,17 +689,17 @@ static bool chr_flush_blocking(Chardev *chr, size_t need_room)
         int r;
 
         if (left <= 0) {
-            return false;
+            return FLUSH_TIMEOUT;
         }
         r = poll(&pfd, 1, (int)(left / 1000) + 1);
         if (r < 0 && errno != EINTR) {
-            return false;
+            return FLUSH_FAILED;
         }
         if (r > 0 && !chr_flush_outbuf(chr)) {
-            return false;
+            return FLUSH_FAILED;
         }
     }
-    return true;
+    return FLUSH_ROOM;
 }
 
 static void ringbuf_put(Chardev *chr, const uint8_t *buf, size_t len)
@@ -731,7 +738,7 @@ ssize_t chardev_write(Chardev *chr, const uint8_t *buf, size_t len)
         ringbuf_put(chr, buf, len);
         return len;
     }
-    if (chr->out_fd < 0) {
+    if (chr->out_fd < 0 || chr->output_dead) {
         /* Disconnected socket (or a failed output): the bytes are discarded, as on a cut line. */
         return len;
     }
@@ -753,11 +760,15 @@ ssize_t chardev_write(Chardev *chr, const uint8_t *buf, size_t len)
     rest = len - done;
     room = CHARDEV_OUTBUF_MAX - chr->outbuf->len;
     if (rest > room && !chr->stalled) {
-        if (!chr_flush_blocking(chr, rest)) {
-            if (chr->out_fd < 0) {
-                return len;
-            }
+        switch (chr_flush_blocking(chr, rest)) {
+        case FLUSH_ROOM:
+            break;
+        case FLUSH_TIMEOUT:
             chr->stalled = true;
+            break;
+        case FLUSH_FAILED:
+            chr_output_failed(chr);
+            return chr->kind == CHR_KIND_SOCKET ? (ssize_t)len : -1;
         }
         room = CHARDEV_OUTBUF_MAX - chr->outbuf->len;
     }
@@ -1189,7 +1200,7 @@ static void chardev_release(Chardev *chr)
     chr_stop_reading(chr);
     destroy_source(&chr->write_src);
     destroy_source(&chr->listen_src);
-    if (chr->out_fd >= 0 && chr->outbuf->len) {
+    if (chr->out_fd >= 0 && chr->outbuf->len && !chr->output_dead) {
         /* Last chance for queued output (a final QMP reply); do not wait for a slow peer. */
         chr_flush_outbuf(chr);
     }

@@ -515,6 +515,15 @@ static void test_file_and_null(void)
     g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
     g_assert_cmpstr(contents, ==, "boot ok\nmore\n");
 
+    /* A failing output (disk full) reports the error once, then discards. */
+    if (access("/dev/full", W_OK) == 0) {
+        chr = chardev_new_from_spec("full", "file:/dev/full", &err);
+        g_assert_no_error(err);
+        g_assert_cmpint(chardev_write(chr, (const uint8_t *)"x", 1), ==, -1);
+        g_assert_cmpint(chardev_write(chr, (const uint8_t *)"yz", 2), ==, 2);
+        chardev_free(chr);
+    }
+
     chr = chardev_new_from_spec(NULL, "null", &err);
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(chardev_id(chr), "compat_chardev"));
