@@ -306,7 +306,6 @@ static void pc_fw_cfg_init(PCBoard *b)
     fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)cpus);
     fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, b->cfg.sercon_port ? 1 : 0);
     fw_cfg_add_bytes(fw, FW_CFG_UUID, g_malloc0(16), 16);
-    fw_cfg_add_i16(fw, FW_CFG_BOOT_DEVICE, (uint16_t)(uint8_t)b->boot_order[0]);
     fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, 0);
     /* No NUMA: node count 0, then one (zero) node per CPU slot. */
     fw_cfg_add_bytes(fw, FW_CFG_NUMA, g_malloc0(numa_len), numa_len);
