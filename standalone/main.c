@@ -41,6 +41,7 @@ typedef struct Emulator {
     PCConfig pc;
     Machine *m;
     KvmAccel *kvm;
+    QTestServer *qtest;
     int exit_status;
     gint reset_pending;
     bool guest_paused;            /* -no-shutdown after a power off */
@@ -280,8 +281,7 @@ static void setup_logging(Emulator *e)
     }
     if (e->opts.log_items) {
         if (!strcmp(e->opts.log_items, "help")) {
-            printf("Log items (comma separated): guest_errors, unimp, ioport, mmio, irq, xen, kvm,\n"
-                   "in_asm, op, out_asm\n");
+            log_print_help(stdout);
             exit(0);
         }
         if (!log_set_mask_str(e->opts.log_items, &msg)) {
@@ -363,8 +363,17 @@ int main(int argc, char **argv)
     e->m->hooks.request = machine_hook_request;
 
     if (e->opts.qtest) {
-        if (!qtest_attach_machine(e->m, e->opts.qtest, e->opts.qtest_log, &err)) {
+        bool absent;
+        Chardev *chr = chardev_for(e, "-qtest", "qtest", e->opts.qtest, &absent);
+        if (absent) {
+            die("-qtest none: the qtest protocol needs a chardev");
+        }
+        e->qtest = qtest_attach_machine_chr(e->m, chr, &err);
+        if (!e->qtest) {
             die("-qtest %s: %s", e->opts.qtest, err->message);
+        }
+        if (e->opts.qtest_log && !qtest_server_set_log(e->qtest, e->opts.qtest_log, &err)) {
+            die("-qtest-log %s: %s", e->opts.qtest_log, err->message);
         }
     }
     if (e->kvm) {
@@ -386,6 +395,10 @@ int main(int argc, char **argv)
     /* Teardown: the exact reverse of the steps above. */
     kvm_accel_free(e->kvm);
     e->kvm = NULL;
+    if (e->qtest) {
+        qtest_detach_machine(e->qtest);
+        e->qtest = NULL;
+    }
     pc_destroy(e->m);
     e->m = NULL;
     for (guint i = 0; i < e->chardevs->len; i++) {
