@@ -97,7 +97,7 @@ expect_error "-serial file: without name" "file"            -serial file:
 expect_error "-serial unknown chardev"  "no -chardev with id 'nosuch'" -serial chardev:nosuch
 expect_error "five -serial"             "at most 4"         -serial null -serial null -serial null -serial null -serial null
 expect_error "bad -chardev backend"     "bogus"             -chardev bogus,id=x
-expect_error "duplicate -chardev id"    "duplicate"         -chardev null,id=x -chardev null,id=x
+expect_error "duplicate -chardev id"    "duplicate|already in use"        -chardev null,id=x -chardev null,id=x
 expect_error "chardev used twice"       "already in use"    -chardev null,id=x -serial chardev:x -serial chardev:x
 
 # Things that must work

@@ -1,0 +1,178 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# run-under-sanitizers
+# The KVM accelerator with a tiny real-mode guest of our own (assembled here
+# with binutils' `as`, loaded with -bios): string port IO (rep outsb) to the
+# debug console, a guest write to the BIOS ROM that must be ignored, PIT
+# channel 2 counted down through the in-kernel PIT and polled on port 0x61
+# bit 5, a reset through the PIIX3's port 0xcf9 that must restart the vCPU
+# at the reset vector with RAM kept (or, with -no-reboot, end the process),
+# a triple fault, and the guest's exit code through isa-debug-exit.
+# Skips without /dev/kvm or without `as`.
+# Usage: tests/scripts/test-kvm-guest.sh BUILD_DIR
+set -u
+BUILD=${1:-build}
+IOEMU=$BUILD/ioemu
+
+if [ ! -x "$IOEMU" ]; then
+    echo "1..0 # SKIP $IOEMU not built"
+    exit 0
+fi
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    echo "1..0 # SKIP no /dev/kvm"
+    exit 0
+fi
+if ! command -v as >/dev/null || ! command -v objcopy >/dev/null; then
+    echo "1..0 # SKIP no binutils (as, objcopy)"
+    exit 0
+fi
+
+tmp=$(mktemp -d /tmp/ioemu-kvm-guest.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# A 64 KiB BIOS image: the board maps it below 4 GiB and at 0xf0000.
+cat >"$tmp/guest.S" <<'EOF'
+    .code16
+    .org 0xff00
+start:
+    xor %ax, %ax
+    mov %ax, %ds
+    cmpb $0x5a, 0x500           /* RAM survives a reset: second boot? */
+    je second_boot
+    movb $0x5a, 0x500
+    mov $'A', %al
+    out %al, $0xe9
+.ifdef TRIPLE_FAULT
+    /* With an empty IDT, int3 raises #GP, then #DF, then shutdown (a triple fault). */
+    lidt %cs:empty_idt
+    int3
+.else
+    /* PIIX3 reset control register (0xcf9): hard reset (bit 1), then reset CPU (bit 2). */
+    mov $0xcf9, %dx
+    mov $0x02, %al
+    out %al, %dx
+    mov $0x06, %al
+    out %al, %dx
+.endif
+    hlt
+
+second_boot:
+    mov $'B', %al
+    out %al, $0xe9
+    /* String IO: KVM hands the whole "rep outsb" over in one exit (count > 1). */
+    mov $0xf000, %ax
+    mov %ax, %ds
+    mov $msg, %si
+    mov $(msg_end - msg), %cx
+    mov $0xe9, %dx
+    cld
+    rep outsb
+    /* A write to the BIOS ROM must not stick. */
+    movb $'X', %ds:(rom_byte)
+    movb %ds:(rom_byte), %al
+    out %al, $0xe9
+    /* PIT channel 2, mode 0, count 0x1000 (3.4 ms): gate on through port 0x61, wait for OUT2. */
+    in $0x61, %al
+    and $0xfc, %al
+    or $0x01, %al
+    out %al, $0x61
+    mov $0xb0, %al
+    out %al, $0x43
+    xor %al, %al
+    out %al, $0x42
+    mov $0x10, %al
+    out %al, $0x42
+wait_out2:
+    in $0x61, %al
+    test $0x20, %al
+    jz wait_out2
+    mov $'T', %al
+    out %al, $0xe9
+    /* isa-debug-exit: the process exits with (0x2a << 1) | 1 = 85. */
+    mov $0x2a, %al
+    out %al, $0xf4
+    hlt
+
+empty_idt:
+    .word 0
+    .long 0
+msg:
+    .ascii "-string-io-"
+msg_end:
+rom_byte:
+    .byte 'R'
+
+    .org 0xfff0
+    jmp start
+    .org 0x10000
+EOF
+if ! as --32 -o "$tmp/guest.o" "$tmp/guest.S" 2>"$tmp/as.err" ||
+   ! objcopy -O binary -j .text "$tmp/guest.o" "$tmp/guest.bin" ||
+   ! as --32 --defsym TRIPLE_FAULT=1 -o "$tmp/tf.o" "$tmp/guest.S" 2>"$tmp/as.err" ||
+   ! objcopy -O binary -j .text "$tmp/tf.o" "$tmp/triple-fault.bin"; then
+    echo "1..0 # SKIP cannot assemble the guest: $(head -n 1 "$tmp/as.err")"
+    exit 0
+fi
+
+n=0
+fail=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# run NAME EXPECTED_STATUS EXPECTED_DEBUGCON EXTRA_ARGS...
+run() {
+    local name=$1 want_rc=$2 want_out=$3; shift 3
+    launch "$@"
+    local rc=$?
+    local got
+    got=$(cat "$tmp/con" 2>/dev/null)
+    if [ "$rc" = 1 ] && grep -q "^ioemu: -accel kvm:" "$tmp/err"; then
+        n=$((n + 1)); echo "ok $n # SKIP KVM unusable: $(head -n 1 "$tmp/err")"
+        return
+    fi
+    if [ "$rc" != "$want_rc" ] || [ "$got" != "$want_out" ]; then
+        not_ok "$name" "want status $want_rc, debugcon '$want_out'" "got status $rc, debugcon '$got'" \
+            "stderr: $(head -c 400 "$tmp/err")"
+    elif grep -qE 'Sanitizer|runtime error' "$tmp/err"; then
+        not_ok "$name: no sanitizer report" "$(head -n 3 "$tmp/err")"
+    else
+        ok "$name (status $rc, '$got')"
+    fi
+}
+
+# launch [-bios FILE] EXTRA_ARGS...: run the guest, debugcon to $tmp/con; returns the exit status.
+launch() {
+    local bios=$tmp/guest.bin
+    if [ "${1:-}" = -bios ]; then
+        bios=$2
+        shift 2
+    fi
+    rm -f "$tmp/con"
+    timeout 60 "$IOEMU" -accel kvm -m 16 -bios "$bios" -display none \
+        -debugcon "file:$tmp/con" -device isa-debug-exit,iobase=0xf4,iosize=4 "$@" \
+        </dev/null >"$tmp/out" 2>"$tmp/err"
+}
+
+run "reset via 0xcf9 restarts the vCPU (RAM kept); string IO, ROM write ignored, port 0x61 OUT2, debug exit" \
+    85 "AB-string-io-RT"
+run "same on two vCPUs (the AP waits for SIPI)" 85 "AB-string-io-RT" -smp 2
+run "-no-reboot: the guest's reset ends the process with status 0" 0 "A" -no-reboot
+
+# A triple fault is a reset on hardware KVM; a software-emulating KVM may
+# instead fail to emulate the exception delivery.  Either way: no crash, and
+# with -no-reboot either status 0 or one clear error line and status 1.
+launch -bios "$tmp/triple-fault.bin" -no-reboot
+rc=$?
+if [ "$rc" = 0 ] && [ "$(cat "$tmp/con")" = A ]; then
+    ok "triple fault with -no-reboot: reset request, status 0"
+elif [ "$rc" = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "^ioemu: kvm: vCPU 0: KVM internal error" "$tmp/err"; then
+    ok "triple fault with -no-reboot: this KVM cannot emulate it; clean error ($(cat "$tmp/err"))"
+elif [ "$rc" = 1 ] && grep -q "^ioemu: -accel kvm:" "$tmp/err"; then
+    n=$((n + 1)); echo "ok $n # SKIP KVM unusable: $(head -n 1 "$tmp/err")"
+else
+    not_ok "triple fault with -no-reboot" "status $rc, debugcon '$(cat "$tmp/con" 2>/dev/null)'" \
+        "stderr: $(head -c 400 "$tmp/err")"
+fi
+
+echo "1..$n"
+exit $fail
