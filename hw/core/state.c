@@ -114,10 +114,11 @@ static void append_le(GByteArray *out, uint64_t v, size_t width)
 static uint64_t host_get(const uint8_t *p, StateFieldType type)
 {
     switch (type) {
-    case STATE_BOOL:
+    case STATE_BOOL: {
         /* Read the byte, not a bool: a garbage byte must not be UB here. */
         G_STATIC_ASSERT(sizeof(bool) == 1);
         return *p != 0;
+    }
     case STATE_UINT8:
         return *p;
     case STATE_UINT16: {
