@@ -9,6 +9,7 @@
 # `make V=1` prints commands; `make SAN=1 BUILD=build-asan` is the sanitizer build.
 
 BUILD   ?= build
+.DEFAULT_GOAL := all
 CC      ?= cc
 V       ?= 0
 SAN     ?= 0
