@@ -140,7 +140,10 @@ static void link_entry(Qcow2Cache *c, int i, uint64_t offset)
 
 static int cache_do_get(Qcow2Cache *c, uint64_t offset, void **table, bool read, GError **err)
 {
-    g_assert(offset != 0);
+    if (offset == 0) {
+        /* Offset 0 is the header: a table there means corrupt metadata upstream. */
+        return block_error(err, -EIO, "qcow2: refusing to use the header cluster as a table");
+    }
     int i = find_entry(c, offset);
     if (i >= 0) {
         Qcow2CacheEntry *e = &c->entries[i];

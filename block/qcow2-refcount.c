@@ -188,7 +188,8 @@ int qcow2_get_refcount(BDRVQcow2State *s, uint64_t cluster_index, uint64_t *refc
  */
 static int64_t find_free_clusters(BDRVQcow2State *s, uint64_t n, GError **err)
 {
-    uint64_t i = s->free_cluster_index;
+    /* Cluster 0 is the header, whatever its refcount says. */
+    uint64_t i = MAX(s->free_cluster_index, 1);
     uint64_t run_start = i, run = 0;
     uint64_t limit = (L2E_OFFSET_MASK >> s->cluster_bits) + 1;
     uint64_t rbe = 1ull << s->rb_bits;
@@ -229,6 +230,11 @@ static int64_t find_free_clusters(BDRVQcow2State *s, uint64_t n, GError **err)
         i++;
     }
     s->free_cluster_index = run_start + n;
+    if (qcow2_metadata_overlaps(s, run_start << s->cluster_bits, n << s->cluster_bits)) {
+        return qcow2_signal_corruption(s, err, "Metadata cluster in %#" PRIx64 "+%#" PRIx64
+                                       " has refcount 0", run_start << s->cluster_bits,
+                                       n << s->cluster_bits);
+    }
     return (int64_t)(run_start << s->cluster_bits);
 }
 
@@ -274,6 +280,9 @@ static int grow_refcount_table(BDRVQcow2State *s, uint64_t rt_index, GError **er
     }
 
     uint64_t meta_end = meta_start + blocks + table_clusters;
+    if (meta_end > (L2E_OFFSET_MASK >> s->cluster_bits)) {
+        return block_error(err, -EFBIG, "qcow2: no room for a new refcount table below 64 PB");
+    }
     uint64_t table_off = (meta_start + blocks) << s->cluster_bits;
     uint64_t *new_table = g_try_new0(uint64_t, new_entries);
     uint8_t *block = g_malloc0(cs);
@@ -515,12 +524,18 @@ int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, GError **err)
     if (off && qcow2_offset_into_cluster(s, off) &&
         s->cluster_size - qcow2_offset_into_cluster(s, off) >= size) {
         /* Share the partly used cluster: one more reference to it. */
-        int ret = qcow2_update_refcount(s, off, 1, 1, err);
-        if (ret < 0) {
+        GError *local = NULL;
+        int ret = qcow2_update_refcount(s, off, 1, 1, &local);
+        if (ret == 0) {
+            s->free_byte_offset = off + size;
+            return off;
+        }
+        if (ret != -ERANGE) {
+            g_propagate_error(err, local);
             return ret;
         }
-        s->free_byte_offset = off + size;
-        return off;
+        /* Narrow refcounts: the cluster can't take another reference; start a new one. */
+        g_error_free(local);
     }
     int64_t new_off = qcow2_alloc_clusters(s, 1, err);
     if (new_off < 0) {
@@ -955,9 +970,18 @@ int qcow2_check_refcounts(BDRVQcow2State *s, BlockCheckResult *res, unsigned fix
                            host_file_path(s->file));
     }
     uint64_t file_clusters = qcow2_size_to_clusters(s, file_len);
+    if (file_clusters > QCOW2_CHECK_MAX_CLUSTERS) {
+        return block_error(err, -EFBIG, "'%s' has %" PRIu64 " clusters; checking more than %u "
+                           "is not supported", host_file_path(s->file), file_clusters,
+                           QCOW2_CHECK_MAX_CLUSTERS);
+    }
     cs.nb_refs = MAX(file_clusters, 1);
-    cs.max_refs = MAX(file_clusters * 2, file_clusters + (1u << 20));
-    cs.refs = g_new0(uint32_t, cs.nb_refs);
+    cs.max_refs = MIN(MAX(file_clusters * 2, file_clusters + (1u << 20)),
+                      (uint64_t)QCOW2_CHECK_MAX_CLUSTERS);
+    cs.refs = g_try_new0(uint32_t, cs.nb_refs);
+    if (!cs.refs) {
+        return block_error(err, -ENOMEM, "Out of memory for the refcount check");
+    }
 
     res->total_clusters = qcow2_size_to_clusters(s, s->size);
     res->has_cluster_stats = true;

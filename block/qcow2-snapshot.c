@@ -228,10 +228,11 @@ static int write_snapshot_table(BDRVQcow2State *s, Qcow2Snapshot *list, uint32_t
     qcow2_metadata_add(s, off, buf->len);
     g_byte_array_free(buf, TRUE);
     if (old_size) {
+        /* The new table is in place; failing to free the old one only leaks it. */
         qcow2_metadata_remove(s, old_off, old_size);
-        ret = qcow2_update_refcount(s, old_off, old_size, -1, err);
+        qcow2_update_refcount(s, old_off, old_size, -1, NULL);
     }
-    return ret;
+    return 0;
 }
 
 static Qcow2Snapshot copy_snapshot(const Qcow2Snapshot *sn)

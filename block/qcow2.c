@@ -590,7 +590,7 @@ static int qcow2_open(BlockDriverState *bs, unsigned flags, GError **err)
         s->refcount_order = 4;
         s->header_length = QCOW2_V2_HEADER_LEN;
     }
-    if (s->refcount_order > 6) {
+    if (s->refcount_order < 0 || s->refcount_order > 6) {
         ret = block_error(err, -EINVAL, "'%s': reference count entry width too large; may "
                           "not exceed 64 bits", bs->filename);
         goto fail;

@@ -68,6 +68,8 @@
 #define QCOW2_MAX_SNAPSHOT_TABLE_BYTES (64u << 20)
 #define QCOW2_MAX_SNAPSHOT_EXTRA 1024
 #define QCOW2_MAX_BACKING_NAME  1023
+/* The check keeps a 32-bit counter per host cluster: bound its memory (1 GiB). */
+#define QCOW2_CHECK_MAX_CLUSTERS (1u << 28)
 
 #define QCOW2_V2_HEADER_LEN     72
 #define QCOW2_V3_MIN_HEADER_LEN 104
