@@ -474,11 +474,11 @@ static void test_slow_peer(void)
     }
     /* Bounded: it gave up rather than block until the peer reads 4 MiB. */
     g_assert_cmpuint(accepted, <, total);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
     /* Once stalled it drops at once instead of blocking on every write. */
     t0 = g_get_monotonic_time();
     g_assert_cmpint(chardev_write(chr, buf, chunk), ==, 0);
-    g_assert_cmpint(g_get_monotonic_time() - t0, <, 100000);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
 
     in = g_malloc(accepted);
     got = raw_read_all(sv[1], in, accepted);
