@@ -82,8 +82,9 @@ for r in $(seq 1 "$RUNS"); do
     echo "  run $r: ioemu ${res% *} ms, peak RSS ${res#* } KiB"
     if [ -n "$QEMU_PATH" ]; then
         # -nodefaults drops QEMU's default NIC (iPXE would try to boot) and VGA,
-        # matching ioemu's board; -serial stdio puts the console where ioemu's is.
-        res=$(run_once qemu "$QEMU_PATH" -accel kvm -m 128 -bios "$BIOS" -display none -nodefaults \
+        # matching ioemu's board; -serial stdio puts the console where ioemu's is;
+        # -nographic makes QEMU set etc/sercon-port so SeaBIOS prints there.
+        res=$(run_once qemu "$QEMU_PATH" -accel kvm -m 128 -bios "$BIOS" -nographic -nodefaults \
               -serial stdio -no-reboot)
         if [[ $res == FAIL* ]]; then
             echo "boot-seabios-kvm: qemu run $r failed: ${res#FAIL }" >&2
