@@ -6,6 +6,7 @@
 # IRQs, dm_op records, xenstore through the real libxenstore, malformed
 # ioreqs, timeouts and the gfn fallback.  TAP on stdout.
 # Usage: tests/scripts/test-xensim.sh BUILD_DIR
+# run-under-sanitizers
 build=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 if ! command -v python3 >/dev/null; then

@@ -411,7 +411,7 @@ static bool init_domain(GError **errp)
     /* As libxc/libxl leave them for an HVM guest (xg_dom_x86.c special pages). */
     sim->hvm_params[HVM_PARAM_STORE_PFN] = 0xfeffc;
     sim->hvm_params[HVM_PARAM_CONSOLE_PFN] = 0xfefff;
-    sim->hvm_params[HVM_PARAM_IDENT_PT] = 0xfeffe << XSIM_PAGE_SHIFT;
+    sim->hvm_params[HVM_PARAM_IDENT_PT] = 0xfeffeULL << XSIM_PAGE_SHIFT;
     sim->hvm_params[HVM_PARAM_IOREQ_SERVER_PFN] = XSIM_IOREQ_GFN_BASE;
     sim->hvm_params[HVM_PARAM_NR_IOREQ_SERVER_PAGES] = XSIM_IOREQ_GFN_COUNT;
     sim->hvm_params[HVM_PARAM_PAE_ENABLED] = 1;
