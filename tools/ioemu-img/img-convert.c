@@ -139,51 +139,49 @@ static int write_compressed(ConvertState *cs, int64_t dst, const uint8_t *buf, i
     return 0;
 }
 
-static int convert_one(ConvertState *cs, BlockBackend *src, int64_t dst_base, GError **err)
+/*
+ * The next run of one kind (data, zero, backing) starting at `offset`, up
+ * to a buffer's worth; with compression, whole target clusters.
+ */
+static int next_segment(ConvertState *cs, BlockDriverState *bs, int64_t len, int64_t dst_base,
+                        int64_t offset, SegType *type_out, int64_t *n_out, GError **err)
 {
-    BlockDriverState *bs = blk_bs(src);
-    int64_t len = blk_getlength(src);
-    int64_t target_len = blk_getlength(cs->target);
-    int64_t offset = 0;
-
-    while (offset < len) {
-        /* Gather one run of a kind, up to a buffer's worth. */
-        int64_t limit = MIN(len - offset, IO_CHUNK);
-        if (cs->compress) {
-            /* Whole clusters only. */
-            int64_t c = cs->cluster_size;
-            int64_t end = MIN(len, ((dst_base + offset + limit) / c) * c - dst_base);
-            if (end > offset) {
-                limit = end - offset;
-            }
+    int64_t limit = MIN(len - offset, IO_CHUNK);
+    if (cs->compress) {
+        int64_t c = cs->cluster_size;
+        int64_t end = MIN(len, ((dst_base + offset + limit) / c) * c - dst_base);
+        if (end > offset) {
+            limit = end - offset;
         }
-        int64_t n = 0;
-        SegType type = SEG_DATA;
-        while (n < limit) {
-            int64_t pnum, map;
-            int depth;
-            BlockDriverState *file_bs;
-            int st;
-            if (cs->target_has_backing) {
-                st = bdrv_block_status(bs, offset + n, limit - n, &pnum, &map, err);
-            } else {
-                st = bdrv_block_status_above(bs, offset + n, limit - n, &pnum, &map, &depth,
-                                             &file_bs, err);
-            }
-            if (st < 0) {
-                return st;
-            }
-            SegType t = classify(st, cs->target_has_backing);
-            if (n == 0) {
-                type = t;
-            } else if (t != type) {
-                break;
-            }
-            n += pnum;
+    }
+    int64_t n = 0;
+    SegType type = SEG_DATA;
+    while (n < limit) {
+        int64_t pnum, map;
+        int depth;
+        BlockDriverState *file_bs;
+        int st;
+        if (cs->target_has_backing) {
+            st = bdrv_block_status(bs, offset + n, limit - n, &pnum, &map, err);
+        } else {
+            st = bdrv_block_status_above(bs, offset + n, limit - n, &pnum, &map, &depth,
+                                         &file_bs, err);
         }
-        if (cs->compress && type != SEG_DATA && n < limit) {
+        if (st < 0) {
+            return st;
+        }
+        SegType t = classify(st, cs->target_has_backing);
+        if (n == 0) {
+            type = t;
+        } else if (t != type) {
+            break;
+        }
+        n += pnum;
+    }
+    if (cs->compress) {
+        int64_t c = cs->cluster_size;
+        if (type != SEG_DATA && n < limit) {
             /* Keep compressed runs cluster aligned: a partial zero run is data. */
-            int64_t c = cs->cluster_size;
             int64_t aligned = ((dst_base + offset + n) / c) * c - dst_base;
             if (aligned <= offset) {
                 type = SEG_DATA;
@@ -192,36 +190,169 @@ static int convert_one(ConvertState *cs, BlockBackend *src, int64_t dst_base, GE
                 n = aligned - offset;
             }
         }
-        int ret = 0;
-        int64_t dst = dst_base + offset;
-        switch (type) {
-        case SEG_BACKING:
-            break;
-        case SEG_ZERO:
-            ret = write_zero_range(cs, dst, n, err);
-            break;
-        case SEG_DATA:
-            if (cs->compress) {
-                /* Status runs may end mid-cluster: round the read up to whole clusters. */
-                int64_t c = cs->cluster_size;
-                int64_t end = MIN(len, ((dst + n + c - 1) / c) * c - dst_base);
-                n = MIN(end - offset, IO_CHUNK);
-            }
-            ret = bdrv_pread(bs, offset, cs->buf, n, err);
-            if (ret == 0) {
-                ret = cs->compress ? write_compressed(cs, dst, cs->buf, n, target_len, err)
-                                   : write_sparse(cs, dst, cs->buf, n, err);
-            }
-            break;
+        if (type == SEG_DATA) {
+            /* Status runs may end mid-cluster: round the read up to whole clusters. */
+            int64_t end = MIN(len, ((dst_base + offset + n + c - 1) / c) * c - dst_base);
+            n = MIN(end - offset, (int64_t)IO_CHUNK);
         }
-        if (ret < 0) {
-            return ret;
-        }
-        offset += n;
-        cs->done += n;
-        img_progress(cs->progress, cs->total ? cs->done * 100.0 / cs->total : 100.0);
+    }
+    *type_out = type;
+    *n_out = n;
+    return 0;
+}
+
+/* Write one segment whose data (if any) is in buf. */
+static int write_segment(ConvertState *cs, SegType type, int64_t dst, const uint8_t *buf,
+                         int64_t n, int64_t target_len, GError **err)
+{
+    switch (type) {
+    case SEG_BACKING:
+        return 0;
+    case SEG_ZERO:
+        return write_zero_range(cs, dst, n, err);
+    case SEG_DATA:
+        return cs->compress ? write_compressed(cs, dst, buf, n, target_len, err)
+                            : write_sparse(cs, dst, buf, n, err);
     }
     return 0;
+}
+
+static void convert_progress(ConvertState *cs, int64_t n)
+{
+    cs->done += n;
+    img_progress(cs->progress, cs->total ? cs->done * 100.0 / cs->total : 100.0);
+}
+
+/* One thread reads while the other writes: buffers circulate between two queues. */
+#define PIPE_BUFFERS 4
+
+typedef struct Segment {
+    SegType type;
+    int64_t offset;
+    int64_t len;
+    uint8_t *buf;
+    bool end;          /* last message: ret/err tell how the reader finished */
+    int ret;
+    GError *err;
+} Segment;
+
+typedef struct Pipeline {
+    ConvertState *cs;
+    BlockDriverState *bs;
+    int64_t len;
+    int64_t dst_base;
+    GAsyncQueue *full;
+    GAsyncQueue *free_bufs;
+    gint cancel;
+} Pipeline;
+
+static gpointer reader_thread(gpointer opaque)
+{
+    Pipeline *p = opaque;
+    int64_t offset = 0;
+    int ret = 0;
+    GError *err = NULL;
+
+    while (offset < p->len && !g_atomic_int_get(&p->cancel)) {
+        Segment *seg = g_new0(Segment, 1);
+        ret = next_segment(p->cs, p->bs, p->len, p->dst_base, offset, &seg->type, &seg->len,
+                           &err);
+        if (ret < 0) {
+            g_free(seg);
+            break;
+        }
+        seg->offset = offset;
+        if (seg->type == SEG_DATA) {
+            seg->buf = g_async_queue_pop(p->free_bufs);
+            ret = bdrv_pread(p->bs, offset, seg->buf, seg->len, &err);
+            if (ret < 0) {
+                g_async_queue_push(p->free_bufs, seg->buf);
+                g_free(seg);
+                break;
+            }
+        }
+        offset += seg->len;
+        g_async_queue_push(p->full, seg);
+    }
+    Segment *end = g_new0(Segment, 1);
+    end->end = true;
+    end->ret = ret;
+    end->err = err;
+    g_async_queue_push(p->full, end);
+    return NULL;
+}
+
+static int convert_one(ConvertState *cs, BlockBackend *src, int64_t dst_base, GError **err)
+{
+    BlockDriverState *bs = blk_bs(src);
+    int64_t len = blk_getlength(src);
+    int64_t target_len = blk_getlength(cs->target);
+    int ret = 0;
+
+    if (cs->compress) {
+        /* Compression is the bottleneck; keep it simple and sequential. */
+        for (int64_t offset = 0; offset < len;) {
+            SegType type;
+            int64_t n;
+            ret = next_segment(cs, bs, len, dst_base, offset, &type, &n, err);
+            if (ret == 0 && type == SEG_DATA) {
+                ret = bdrv_pread(bs, offset, cs->buf, n, err);
+            }
+            if (ret == 0) {
+                ret = write_segment(cs, type, dst_base + offset, cs->buf, n, target_len, err);
+            }
+            if (ret < 0) {
+                return ret;
+            }
+            offset += n;
+            convert_progress(cs, n);
+        }
+        return 0;
+    }
+
+    Pipeline p = {
+        .cs = cs, .bs = bs, .len = len, .dst_base = dst_base,
+        .full = g_async_queue_new(), .free_bufs = g_async_queue_new(),
+    };
+    uint8_t *bufs[PIPE_BUFFERS];
+    for (int i = 0; i < PIPE_BUFFERS; i++) {
+        bufs[i] = alloc_buffer(IO_CHUNK);
+        g_async_queue_push(p.free_bufs, bufs[i]);
+    }
+    GThread *reader = g_thread_new("convert-reader", reader_thread, &p);
+    for (;;) {
+        Segment *seg = g_async_queue_pop(p.full);
+        if (seg->end) {
+            if (ret == 0 && seg->ret < 0) {
+                ret = seg->ret;
+                g_propagate_error(err, seg->err);
+            } else {
+                g_clear_error(&seg->err);
+            }
+            g_free(seg);
+            break;
+        }
+        if (ret == 0) {
+            ret = write_segment(cs, seg->type, dst_base + seg->offset, seg->buf, seg->len,
+                                target_len, err);
+            if (ret < 0) {
+                g_atomic_int_set(&p.cancel, 1);
+            } else {
+                convert_progress(cs, seg->len);
+            }
+        }
+        if (seg->buf) {
+            g_async_queue_push(p.free_bufs, seg->buf);
+        }
+        g_free(seg);
+    }
+    g_thread_join(reader);
+    for (int i = 0; i < PIPE_BUFFERS; i++) {
+        free(bufs[i]);
+    }
+    g_async_queue_unref(p.full);
+    g_async_queue_unref(p.free_bufs);
+    return ret;
 }
 
 int img_convert(int argc, char **argv)
@@ -375,7 +506,7 @@ int img_convert(int argc, char **argv)
         /* Skipping zeros below the target's cluster size would only split writes. */
         cs.sparse_size = cs.cluster_size;
     }
-    cs.buf = alloc_buffer(IO_CHUNK + (compress ? cs.cluster_size : 0));
+    cs.buf = alloc_buffer(compress ? IO_CHUNK + cs.cluster_size : 4096);
     cs.total = total;
     if (!cs.buf) {
         img_error("Out of memory");
