@@ -554,15 +554,13 @@ static bool opt_boot(CmdlineOptions *opts, const char *option, const char *arg, 
             g_free(opts->boot_order);
             opts->boot_order = g_strdup(kv->value);
         } else if (!strcmp(kv->key, "menu") || !strcmp(kv->key, "strict")) {
-            bool b;
-            if (!parse_on_off(option, kv->key, kv->value, &b, err)) {
+            /* Only the firmware defaults exist: nothing passes a boot menu or strict order to SeaBIOS yet. */
+            bool on;
+            if (!parse_on_off(option, kv->key, kv->value, &on, err)) {
                 return false;
             }
-        } else if (!strcmp(kv->key, "splash-time") || !strcmp(kv->key, "reboot-timeout")) {
-            uint64_t v;
-            if (!parse_uint(kv->value, 0xffff, &v)) {
-                g_set_error(err, IOEMU_ERROR, 0, "%s: %s=%s: expected milliseconds 0..65535",
-                            option, kv->key, kv->value);
+            if (on) {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: %s=on is not supported yet", option, kv->key);
                 return false;
             }
         } else {
@@ -840,7 +838,7 @@ void cmdline_print_help(FILE *f)
         "  -m SIZE|size=SIZE        RAM; a plain number is MiB, K/M/G/T suffixes (default 128M)\n"
         "  -smp N|cpus=N[,sockets=,cores=,threads=,maxcpus=]   number of CPUs (default 1)\n"
         "  -bios FILE               firmware image (default /usr/share/seabios/bios.bin)\n"
-        "  -boot [order=]DRIVES[,once=DRIVES][,menu=on|off]    boot order, e.g. cd\n"
+        "  -boot [order=]DRIVES[,once=DRIVES]   boot order, e.g. cd (menu=, strict= only off)\n"
         "  -device isa-debug-exit[,iobase=0x501][,iosize=0x2]  guest-requested exit: a write\n"
         "                           of V exits with status (V << 1) | 1\n"
         "  -name NAME               guest name\n"

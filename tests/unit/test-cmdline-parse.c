@@ -231,7 +231,7 @@ static void test_device(void)
 static void test_boot_and_misc(void)
 {
     CmdlineOptions o;
-    g_assert_null(parse(&o, "-boot", "order=cd,menu=on", "-name", "guest=vm1,debug-threads=on", NULL));
+    g_assert_null(parse(&o, "-boot", "order=cd,menu=off", "-name", "guest=vm1,debug-threads=on", NULL));
     g_assert_cmpstr(o.boot_order, ==, "cd");
     g_assert_cmpstr(o.name, ==, "vm1");
     cmdline_options_clear(&o);
@@ -256,6 +256,8 @@ static void test_boot_and_misc(void)
     expect_error("invalid boot device 'z'", "-boot", "order=cz", NULL);
     expect_error("given twice", "-boot", "cc", NULL);
     expect_error("unsupported boot property 'foo'", "-boot", "c,foo=1", NULL);
+    expect_error("unsupported boot property 'reboot-timeout'", "-boot", "c,reboot-timeout=1000", NULL);
+    expect_error("menu=on is not supported yet", "-boot", "menu=on", NULL);
     expect_error("expected 'on' or 'off'", "-boot", "c,menu=maybe", NULL);
     expect_error("only 'none'", "-display", "sdl", NULL);
     expect_error("only 'none'", "-net", "user", NULL);
