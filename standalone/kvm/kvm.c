@@ -120,6 +120,28 @@ static bool kvm_setup_gsi_routing(KvmAccel *k, GError **err)
     return true;
 }
 
+/*
+ * Let go of the device lock entirely (the main loop thread holds it
+ * recursively) so a vCPU finishing an access can take it; returns the
+ * depth to take again.
+ */
+static int device_lock_release_all(void)
+{
+    int depth = 0;
+    while (device_lock_held()) {
+        device_unlock();
+        depth++;
+    }
+    return depth;
+}
+
+static void device_lock_retake(int depth)
+{
+    while (depth-- > 0) {
+        device_lock();
+    }
+}
+
 static void kvm_kick_signal(int sig)
 {
     /* Only there to make KVM_RUN return with EINTR. */
@@ -315,18 +337,13 @@ void kvm_accel_pause(KvmAccel *k)
 {
     kvm_accel_request_stop(k);
     /* A vCPU may be waiting for the device lock to finish an access before it can park. */
-    bool held = device_lock_held();
-    if (held) {
-        device_unlock();
-    }
+    int depth = device_lock_release_all();
     pthread_mutex_lock(&k->run_lock);
     while (k->parked < k->running_threads) {
         pthread_cond_wait(&k->run_cond, &k->run_lock);
     }
     pthread_mutex_unlock(&k->run_lock);
-    if (held) {
-        device_lock();
-    }
+    device_lock_retake(depth);
 }
 
 void kvm_accel_resume(KvmAccel *k)
@@ -368,10 +385,7 @@ void kvm_accel_free(KvmAccel *k)
     pthread_cond_broadcast(&k->run_cond);
     pthread_mutex_unlock(&k->run_lock);
     /* A vCPU inside an access needs the device lock to get out. */
-    bool held = device_lock_held();
-    if (held) {
-        device_unlock();
-    }
+    int depth = device_lock_release_all();
     for (int i = 0; i < k->n_vcpus; i++) {
         kvm_vcpu_kick(&k->vcpus[i]);
     }
@@ -381,9 +395,7 @@ void kvm_accel_free(KvmAccel *k)
             k->vcpus[i].thread_started = false;
         }
     }
-    if (held) {
-        device_lock();
-    }
+    device_lock_retake(depth);
     for (int i = 0; i < k->n_vcpus; i++) {
         kvm_vcpu_destroy(&k->vcpus[i]);
     }

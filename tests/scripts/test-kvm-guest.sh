@@ -158,6 +158,24 @@ run "reset via 0xcf9 restarts the vCPU (RAM kept); string IO, ROM write ignored,
 run "same on two vCPUs (the AP waits for SIPI)" 85 "AB-string-io-RT" -smp 2
 run "-no-reboot: the guest's reset ends the process with status 0" 0 "A" -no-reboot
 
+# -S: the vCPU stays parked (nothing reaches the debug console); SIGTERM still ends the process cleanly.
+rm -f "$tmp/con"
+"$IOEMU" -accel kvm -m 16 -bios "$tmp/guest.bin" -display none -debugcon "file:$tmp/con" \
+    -device isa-debug-exit,iobase=0xf4,iosize=4 -S </dev/null >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "^ioemu: -accel kvm:" "$tmp/err"; then
+    n=$((n + 1)); echo "ok $n # SKIP KVM unusable: $(head -n 1 "$tmp/err")"
+elif [ "$rc" = 0 ] && [ ! -s "$tmp/con" ]; then
+    ok "-S: no guest code runs; SIGTERM exits with status 0"
+else
+    not_ok "-S: no guest code runs; SIGTERM exits with status 0" \
+        "status $rc, debugcon '$(cat "$tmp/con" 2>/dev/null)'" "stderr: $(head -c 400 "$tmp/err")"
+fi
+
 # A triple fault is a reset on hardware KVM; a software-emulating KVM may
 # instead fail to emulate the exception delivery.  Either way: no crash, and
 # with -no-reboot either status 0 or one clear error line and status 1.
