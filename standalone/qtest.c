@@ -41,6 +41,12 @@
  * could never fit.
  */
 #define QTEST_SEND_CHUNK (256u << 10)
+/*
+ * A client slower than the chardev's queue (a big reply, a reader that
+ * dozes) leaves the rest of the reply here; it is retried this often, and
+ * no new command is read until it is all out, so replies stay in order.
+ */
+#define QTEST_RETRY_MS 2
 /* memset writes through a bounded buffer, never one of the full size. */
 #define QTEST_MEMSET_CHUNK (64u << 10)
 /* How much of a client's word is quoted back in an error reply. */
@@ -53,6 +59,8 @@ struct QTestServer {
     QTestSendFn send;
     void *send_opaque;
     GString *inbuf;             /* the partial line received so far */
+    GByteArray *pending;        /* output the chardev could not take yet */
+    guint retry_src;            /* GSource id pushing `pending` */
     bool discarding;            /* an overlong line was answered; drop input up to its newline */
     int irq_levels[QTEST_MAX_IRQ];
     FILE *log;
@@ -65,6 +73,56 @@ struct QTestServer {
 
 /* ---- output -------------------------------------------------------------- */
 
+/* Hand bytes to the chardev; returns how many it took (all, unless its queue is full). */
+static size_t push_to_chr(QTestServer *s, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        size_t piece = MIN(len - done, (size_t)QTEST_SEND_CHUNK);
+        ssize_t n = chardev_write(s->chr, buf + done, piece);
+
+        if (n < 0) {
+            /* The backend failed for good (it says so on stderr): nothing more will get out. */
+            return len;
+        }
+        done += n;
+        if ((size_t)n < piece) {
+            break;
+        }
+    }
+    return done;
+}
+
+static void drop_pending(QTestServer *s)
+{
+    g_byte_array_set_size(s->pending, 0);
+    if (s->retry_src) {
+        g_source_remove(s->retry_src);
+        s->retry_src = 0;
+        chardev_accept_input(s->chr);
+    }
+}
+
+static gboolean retry_output(gpointer opaque)
+{
+    QTestServer *s = opaque;
+
+    if (chardev_connected(s->chr)) {
+        size_t done = push_to_chr(s, s->pending->data, s->pending->len);
+        g_byte_array_remove_range(s->pending, 0, done);
+    } else {
+        /* The client went away; its replies go with it. */
+        g_byte_array_set_size(s->pending, 0);
+    }
+    if (s->pending->len > 0) {
+        return G_SOURCE_CONTINUE;
+    }
+    s->retry_src = 0;
+    chardev_accept_input(s->chr);
+    return G_SOURCE_REMOVE;
+}
+
 static void qtest_write(QTestServer *s, const char *buf, size_t len)
 {
     if (s->log) {
@@ -75,17 +133,16 @@ static void qtest_write(QTestServer *s, const char *buf, size_t len)
         s->send(s->send_opaque, buf, len);
         return;
     }
-    while (len > 0) {
-        size_t piece = MIN(len, (size_t)QTEST_SEND_CHUNK);
-        ssize_t n = chardev_write(s->chr, (const uint8_t *)buf, piece);
-
-        if (n < (ssize_t)piece) {
-            /* The peer stopped reading; the rest of this reply would be garbage to it. */
-            log_printf("qtest: client is not reading; dropped %zu bytes of a reply\n", len);
-            return;
+    if (s->pending->len == 0) {
+        size_t done = push_to_chr(s, (const uint8_t *)buf, len);
+        buf += done;
+        len -= done;
+    }
+    if (len > 0) {
+        g_byte_array_append(s->pending, (const uint8_t *)buf, len);
+        if (!s->retry_src) {
+            s->retry_src = g_timeout_add(QTEST_RETRY_MS, retry_output, s);
         }
-        buf += piece;
-        len -= piece;
     }
 }
 
@@ -749,6 +806,14 @@ void qtest_server_reset(QTestServer *s)
 
 /* ---- chardev glue ------------------------------------------------------------ */
 
+/* While a reply is still queued, read no further commands. */
+static size_t qtest_chr_can_read(void *opaque)
+{
+    QTestServer *s = opaque;
+
+    return s->pending->len ? 0 : QTEST_MAX_LINE;
+}
+
 static void qtest_chr_read(void *opaque, const uint8_t *buf, size_t len)
 {
     qtest_server_input(opaque, buf, len);
@@ -761,12 +826,14 @@ static void qtest_chr_event(void *opaque, ChrEvent ev)
     switch (ev) {
     case CHR_EVENT_OPENED:
         qtest_server_reset(s);
+        drop_pending(s);
         if (s->log) {
             fprintf(s->log, "[I %.6f] OPENED\n", g_timer_elapsed(s->timer, NULL));
             fflush(s->log);
         }
         break;
     case CHR_EVENT_CLOSED:
+        drop_pending(s);
         if (s->log) {
             fprintf(s->log, "[I +%.6f] CLOSED\n", g_timer_elapsed(s->timer, NULL));
             fflush(s->log);
@@ -776,6 +843,7 @@ static void qtest_chr_event(void *opaque, ChrEvent ev)
 }
 
 static const ChardevHandlers qtest_chr_handlers = {
+    .can_read = qtest_chr_can_read,
     .read = qtest_chr_read,
     .event = qtest_chr_event,
 };
@@ -787,6 +855,7 @@ static QTestServer *server_alloc(const QTestOps *ops, void *opaque)
     s->ops = ops;
     s->opaque = opaque;
     s->inbuf = g_string_new(NULL);
+    s->pending = g_byte_array_new();
     s->timer = g_timer_new();
     return s;
 }
@@ -853,10 +922,12 @@ void qtest_server_free(QTestServer *s)
     if (s->chr) {
         chardev_set_handlers(s->chr, NULL, NULL);
     }
+    drop_pending(s);
     if (s->binding_free) {
         s->binding_free(s->binding);
     }
     close_log(s);
+    g_byte_array_free(s->pending, true);
     g_timer_destroy(s->timer);
     g_string_free(s->inbuf, true);
     g_free(s);

@@ -6,7 +6,11 @@
  * binding over a ringbuf chardev (one access per scalar width, the manual
  * clock, IRQ interception with forwarding, detach).
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -14,6 +18,7 @@
 #include "hw/core/clock.h"
 #include "hw/core/irq.h"
 #include "hw/core/machine.h"
+#include "hw/core/mainloop.h"
 #include "hw/core/memory.h"
 #include "standalone/qtest.h"
 #include "ui/chardev.h"
@@ -881,6 +886,87 @@ static void test_machine_out_intercept(void)
     board_free(b);
 }
 
+/* The client of the slow-reader test: dozes, then reads until the second reply. */
+typedef struct SlowClient {
+    int fd;
+    GString *got;
+    gint done;
+} SlowClient;
+
+static gpointer slow_client_thread(gpointer opaque)
+{
+    SlowClient *c = opaque;
+    gint64 deadline;
+
+    g_usleep(600 * 1000);   /* well past the chardev's 200 ms stall limit */
+    deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < deadline && !g_str_has_suffix(c->got->str, "OK little\n")) {
+        char buf[65536];
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+        if (n <= 0) {
+            break;
+        }
+        g_string_append_len(c->got, buf, n);
+    }
+    g_atomic_int_set(&c->done, 1);
+    return NULL;
+}
+
+/*
+ * A reply far bigger than the chardev's queue, to a client that does not
+ * read for a while: it still arrives whole, and the next command's reply
+ * comes after it.
+ */
+static void test_machine_slow_reader(void)
+{
+    enum { READ_LEN = 4 << 20 };
+    g_autofree char *dir = g_dir_make_tmp("qtest-slow-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "sock", NULL);
+    g_autofree char *opts = g_strdup_printf("socket,id=qtest-slow,path=%s,server=on,wait=off", path);
+    static const char cmds[] = "read 0 0x400000\nendianness\n";
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    GError *err = NULL;
+    SlowClient c = { .got = g_string_new(NULL) };
+    Machine *m = machine_new(1ull << 32);
+    Chardev *chr;
+    QTestServer *s;
+    GThread *thread;
+    gint64 deadline;
+
+    mainloop_init();
+    chr = chardev_new_from_opts(opts, &err);
+    g_assert_no_error(err);
+    s = qtest_attach_machine_chr(m, chr, &err);
+    g_assert_no_error(err);
+
+    c.fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_assert_cmpint(c.fd, >=, 0);
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    g_assert_cmpint(connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_assert_cmpint(send(c.fd, cmds, strlen(cmds), 0), ==, (ssize_t)strlen(cmds));
+    thread = g_thread_new("slow-client", slow_client_thread, &c);
+
+    deadline = g_get_monotonic_time() + 40 * G_USEC_PER_SEC;
+    while (!g_atomic_int_get(&c.done) && g_get_monotonic_time() < deadline) {
+        mainloop_iterate(false);
+        g_usleep(500);
+    }
+    g_thread_join(thread);
+    g_assert_cmpuint(c.got->len, ==, 5 + 2 * READ_LEN + 1 + strlen("OK little\n"));
+    g_assert_true(g_str_has_prefix(c.got->str, "OK 0xffffffff"));
+    g_assert_cmpint(c.got->str[5 + 2 * READ_LEN], ==, '\n');
+    g_assert_cmpuint(strspn(c.got->str + 5, "f"), ==, 2 * READ_LEN);
+
+    close(c.fd);
+    qtest_detach_machine(s);
+    chardev_free(chr);
+    machine_free(m);
+    g_string_free(c.got, true);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 static void test_attach_errors(void)
 {
     Machine *m = machine_new(1ull << 32);
@@ -925,5 +1011,6 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest-machine/irq", test_machine_irq);
     g_test_add_func("/qtest-machine/out-intercept", test_machine_out_intercept);
     g_test_add_func("/qtest-machine/attach-errors", test_attach_errors);
+    g_test_add_func("/qtest-machine/slow-reader", test_machine_slow_reader);
     return g_test_run();
 }
