@@ -51,6 +51,8 @@ typedef struct KvmVcpu {
     pthread_t thread;
     bool thread_started;
     KvmVcpuResetState reset;
+    /* Exit counts, reported under -d kvm at the end (written by the vCPU thread only). */
+    uint64_t exits_io, exits_mmio, exits_other;
 } KvmVcpu;
 
 struct KvmAccel {

@@ -39,9 +39,8 @@ static bool slot_equal(const KvmSlot *a, const KvmSlot *b)
 }
 
 /*
- * The slots a flat view asks for, one per RAM/ROM range.  Pieces are not
- * merged: that keeps the big RAM slot above 1 MiB untouched when the PAM
- * windows below it change, so KVM need not drop its mappings of all RAM.
+ * The slots a flat view asks for, one per RAM/ROM range (the flat view
+ * already joins adjacent pieces of one region).
  */
 static GArray *wanted_slots(KvmAccel *k, const FlatRange *ranges, size_t n)
 {

@@ -338,12 +338,15 @@ static bool vcpu_handle_exit(KvmVcpu *v)
 
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
+        v->exits_io++;
         vcpu_handle_io(v);
         return true;
     case KVM_EXIT_MMIO:
+        v->exits_mmio++;
         vcpu_handle_mmio(v);
         return true;
     case KVM_EXIT_INTR:
+        v->exits_other++;
         return true;
     case KVM_EXIT_HLT:
         /* Only without an in-kernel LAPIC; here nothing can wake it but a kick. */
@@ -508,6 +511,11 @@ void kvm_vcpu_kick(KvmVcpu *v)
 
 void kvm_vcpu_destroy(KvmVcpu *v)
 {
+    if (v->fd >= 0) {
+        log_cat(LOG_KVM, "kvm: vCPU %d: %llu port IO exits, %llu MMIO exits, %llu others\n", v->index,
+                (unsigned long long)v->exits_io, (unsigned long long)v->exits_mmio,
+                (unsigned long long)v->exits_other);
+    }
     if (v->run) {
         munmap(v->run, v->run_size);
         v->run = NULL;
