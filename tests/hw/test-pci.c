@@ -124,6 +124,11 @@ static void test_mechanism1(void)
     /* CONFADD reads back what was written (enable bit, bus, devfn, dword register). */
     qtest_outl(s, CONFADD, 0x80000000);
     g_assert_cmphex(qtest_inl(s, CONFADD), ==, 0x80000000);
+    /* CONFADD is a dword-only register: narrower writes pass it by. */
+    qtest_outb(s, CONFADD, 0x08);
+    qtest_outw(s, CONFADD + 2, 0x0001);
+    qtest_outb(s, CONFADD + 3, 0x00);
+    g_assert_cmphex(qtest_inl(s, CONFADD), ==, 0x80000000);
     /* Byte and word accesses to the data port pick bytes of the selected dword. */
     g_assert_cmphex(qtest_inb(s, CONFDATA), ==, 0x86);
     g_assert_cmphex(qtest_inb(s, CONFDATA + 1), ==, 0x80);
