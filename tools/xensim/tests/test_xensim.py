@@ -11,6 +11,7 @@ mappings and xenstore through the real libxenstore.
 
 import os
 import struct
+import subprocess
 import sys
 import time
 import traceback
@@ -342,9 +343,36 @@ def gfn_instance(build):
         x.terminate()
 
 
+def libs_instance(build):
+    """xensim-test-libs runs as the device model and checks the libraries' API."""
+    argv = [os.path.join(build, "xensim"), "--domid", "9", "--vcpus", "2", "--memory", "64",
+            "--", os.path.join(build, "xensim-test-libs")]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    out = p.stdout.decode()
+    seen = 0
+    for line in out.splitlines():
+        if line.startswith("ok - "):
+            results.append((True, "libs: " + line[5:], None))
+            seen += 1
+        elif line.startswith("not ok - "):
+            results.append((False, "libs: " + line[9:], p.stderr.decode()[-2000:]))
+            seen += 1
+    check(seen > 50, "xensim-test-libs ran (%d checks): %s" % (seen, p.stderr.decode()[-2000:]))
+    eq(p.returncode, 0, "xensim passes on the device model's status")
+
+
+def exit_status_instance(build):
+    argv = [os.path.join(build, "xensim"), "--domid", "10", "--",
+            os.path.join(build, "xensim-test-libs"), "--exit", "3"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    eq(p.returncode, 3, "the device model's exit status")
+    check(b"exited with status 3 before reporting running" in p.stderr, p.stderr.decode())
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    for prog in ("xensim", "xensim-test-dm", "xensim-lib/libxenctrl.so.4.17"):
+    for prog in ("xensim", "xensim-test-dm", "xensim-test-libs",
+                 "xensim-lib/libxenctrl.so.4.17"):
         if not os.path.exists(os.path.join(build, prog)):
             print("1..0 # SKIP %s/%s not built" % (build, prog))
             return 0
@@ -352,6 +380,8 @@ def main():
     run_instance("poweroff_destroys_domain", poweroff_instance, build)
     run_instance("ioreq_timeout", timeout_instance, build)
     run_instance("gfn_fallback", gfn_instance, build)
+    run_instance("libs", libs_instance, build)
+    run_instance("exit_status_propagated", exit_status_instance, build)
     print("1..%d" % len(results))
     failed = 0
     for i, (ok, name, err) in enumerate(results, 1):
