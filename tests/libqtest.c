@@ -77,6 +77,8 @@ struct QTestState {
 
 /* ---- failure reporting ------------------------------------------------------ */
 
+static void cleanup_files(QTestState *s);
+
 static char *read_stderr_file(const char *path)
 {
     char *text = NULL;
@@ -110,6 +112,7 @@ static void G_GNUC_PRINTF(2, 3) qtest_fail(QTestState *s, const char *fmt, ...)
             waitpid(s->pid, &s->status, 0);
             s->pid = -1;
         }
+        cleanup_files(s);
     }
     g_assertion_message(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, msg);
 }
@@ -360,10 +363,10 @@ QTestState *qtest_init(const char *extra_args)
     argv = build_argv(s, extra_args);
     prog = resolve_program(argv->pdata[0]);
     cmdline = g_strjoinv(" ", (char **)argv->pdata);
-    if (!prog) {
+    if (!prog || !g_file_test(prog, G_FILE_TEST_IS_EXECUTABLE)) {
         close(listen_fd);
         close(err_fd);
-        qtest_fail(s, "cannot find '%s' (set QTEST_QEMU_BINARY)", (char *)argv->pdata[0]);
+        qtest_fail(s, "cannot find or execute '%s' (set QTEST_QEMU_BINARY)", (char *)argv->pdata[0]);
         return NULL;
     }
 
