@@ -32,6 +32,11 @@ static int kvm_open(GError **err)
         return -1;
     }
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version < 0) {
+        g_set_error(err, IOEMU_ERROR, 0, "-accel kvm: /dev/kvm is not a KVM device: %s", g_strerror(errno));
+        close(fd);
+        return -1;
+    }
     if (version != KVM_STABLE_API_VERSION) {
         g_set_error(err, IOEMU_ERROR, 0, "-accel kvm: /dev/kvm speaks API version %d, not %d",
                     version, KVM_STABLE_API_VERSION);

@@ -28,7 +28,21 @@ not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; shift; for l in "$@"; do
 # expect_error DESCRIPTION PATTERN ARGS...: status 1, one stderr line "ioemu: ..." matching PATTERN (grep -E).
 expect_error() {
     local desc=$1 pattern=$2; shift 2
-    timeout 20 "$IOEMU" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    case "${1:-}" in
+    --unshare-dev-tmpfs)  # run with an empty /dev
+        shift
+        timeout 20 unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' sh "$IOEMU" "$@" \
+            </dev/null >"$tmp/out" 2>"$tmp/err"
+        ;;
+    --unshare-dev-null)   # run with /dev/kvm replaced by /dev/null
+        shift
+        timeout 20 unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' sh "$IOEMU" "$@" \
+            </dev/null >"$tmp/out" 2>"$tmp/err"
+        ;;
+    *)
+        timeout 20 "$IOEMU" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+        ;;
+    esac
     local rc=$?
     local lines
     lines=$(wc -l <"$tmp/err")
@@ -90,6 +104,24 @@ expect_error "unknown accel= in -machine" "unknown accelerator 'bar'" -machine p
 expect_error "-accel tcg"               "not available yet" -accel tcg
 expect_error "-machine accel=tcg"       "not available yet" -machine pc,accel=tcg
 expect_error "-qtest with -accel tcg"   "not available yet|needs -accel qtest" -accel tcg -qtest unix:$tmp/q
+
+# -accel kvm where /dev/kvm is missing or not KVM: hide it in a private mount namespace (needs root).
+if unshare -m true 2>/dev/null; then
+    expect_error "-accel kvm without /dev/kvm" "-accel kvm: cannot open /dev/kvm" \
+        --unshare-dev-tmpfs -accel kvm -display none
+    expect_error "no accelerator usable (no /dev/kvm, no TCG)" "cannot open /dev/kvm.*TCG accelerator is not available yet" \
+        --unshare-dev-tmpfs -display none
+    if [ -e /dev/kvm ]; then
+        expect_error "-accel kvm on a /dev/kvm that is not KVM" "not a KVM device" \
+            --unshare-dev-null -accel kvm -display none
+    else
+        n=$((n + 1)); echo "ok $n # SKIP no /dev/kvm to replace"
+    fi
+else
+    for _ in 1 2 3; do
+        n=$((n + 1)); echo "ok $n # SKIP cannot unshare a mount namespace to hide /dev/kvm"
+    done
+fi
 
 # Character devices
 expect_error "bad -serial spec"         "bogus"             -serial bogus:spec
