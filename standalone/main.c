@@ -44,7 +44,6 @@ typedef struct Emulator {
     QTestServer *qtest;
     int exit_status;
     gint reset_pending;
-    bool guest_paused;            /* -no-shutdown after a power off */
 } Emulator;
 
 /* The one emulator this process runs; the machine hooks and signal handlers reach it here. */
@@ -160,8 +159,8 @@ static void system_reset_bh(void *opaque)
     if (mainloop_quit_requested()) {
         return;
     }
-    log_cat(LOG_KVM | LOG_UNIMP, "ioemu: system reset\n");
     if (e->kvm) {
+        log_cat(LOG_KVM, "kvm: system reset\n");
         kvm_accel_pause(e->kvm);
     }
     device_list_reset(e->m->devices, RESET_HARD);
@@ -201,7 +200,6 @@ static void machine_hook_request(Machine *m, ShutdownCause cause, int exit_code)
                 kvm_accel_request_stop(e->kvm);
             }
             clock_virtual_enable(false);
-            e->guest_paused = true;
             return;
         }
         request_quit(e, 0);
