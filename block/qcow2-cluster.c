@@ -432,6 +432,13 @@ int qcow2_write_guest(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, const 
             uint64_t guest_last = guest_first + (nclusters - 1) * cs;
             uint64_t e_last = be64_at(l2, l2_index + nclusters - 1);
 
+            if ((in_cluster || tail_len) && s->bs->backing_file && !s->bs->backing) {
+                /* Copy-on-write would fill from zeros instead of the backing data. */
+                qcow2_cache_put(s->l2_cache, &l2);
+                ret = block_error(err, -EINVAL, "'%s': a partial-cluster write needs the "
+                                  "backing file, which was not opened", s->bs->filename);
+                break;
+            }
             int64_t host = qcow2_alloc_clusters(s, nclusters, err);
             if (host < 0) {
                 qcow2_cache_put(s->l2_cache, &l2);

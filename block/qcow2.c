@@ -1185,6 +1185,14 @@ static int qcow2_truncate(BlockDriverState *bs, int64_t size, bool allow_shrink,
     if (old < tail_end) {
         ret = qcow2_zero_or_discard(s, old, tail_end - old, false, false, err);
     }
+    /* A longer backing file must not show through the new area (QEMU zeroes it too). */
+    if (ret == 0 && bs->backing) {
+        int64_t blen = bdrv_getlength(bs->backing);
+        uint64_t zend = MIN((uint64_t)size, blen > 0 ? (uint64_t)blen : 0);
+        if (zend > tail_end) {
+            ret = qcow2_zero_or_discard(s, tail_end, zend - tail_end, false, false, err);
+        }
+    }
     return ret;
 }
 

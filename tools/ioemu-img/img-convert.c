@@ -482,8 +482,8 @@ int img_convert(int argc, char **argv)
             goto out;
         }
     }
-    target = img_open(out_filename, no_create ? NULL : out_fmt,
-                      BLK_OPEN_RDWR | BLK_OPEN_NO_BACKING, cache);
+    /* With its backing chain: partial-cluster writes copy from it. */
+    target = img_open(out_filename, no_create ? NULL : out_fmt, BLK_OPEN_RDWR, cache);
     if (!target) {
         goto out;
     }
@@ -811,8 +811,7 @@ int img_commit(int argc, char **argv)
             goto out;
         }
     }
-    base_blk = img_open(bdrv_filename(base), bdrv_format_name(base),
-                        BLK_OPEN_RDWR | BLK_OPEN_NO_BACKING, cache);
+    base_blk = img_open(bdrv_filename(base), bdrv_format_name(base), BLK_OPEN_RDWR, cache);
     if (!base_blk) {
         goto out;
     }

@@ -905,8 +905,8 @@ static int img_resize(int argc, char **argv)
         img_error("Invalid image size specified. Must be between 0 and 9223372036854775807.");
         return 1;
     }
-    BlockBackend *blk = img_open(filename, fmt, BLK_OPEN_RDWR | BLK_OPEN_NO_BACKING,
-                                 BLK_CACHE_WRITEBACK);
+    /* With the backing chain: growing may have to hide a longer backing file. */
+    BlockBackend *blk = img_open(filename, fmt, BLK_OPEN_RDWR, BLK_CACHE_WRITEBACK);
     if (!blk) {
         return 1;
     }
