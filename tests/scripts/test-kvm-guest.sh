@@ -5,7 +5,7 @@
 # with binutils' `as`, loaded with -bios): string port IO (rep outsb) to the
 # debug console, a guest write to the BIOS ROM that must be ignored, PIT
 # channel 2 counted down through the in-kernel PIT and polled on port 0x61
-# bit 5, a reset through the PIIX3's port 0xcf9 that must restart the vCPU
+# bit 5, a UART interrupt through GSI 4 and the in-kernel PIC, a reset through the PIIX3's port 0xcf9 that must restart the vCPU
 # at the reset vector with RAM kept (or, with -no-reboot, end the process),
 # a triple fault, and the guest's exit code through isa-debug-exit.
 # Skips without /dev/kvm or without `as`.
@@ -59,6 +59,36 @@ start:
 second_boot:
     mov $'B', %al
     out %al, $0xe9
+    /*
+     * An interrupt from a userspace device through the in-kernel PIC:
+     * COM1's THR-empty interrupt on ISA IRQ 4 (GSI 4, KVM_IRQ_LINE), PIC
+     * vectors at 8, so the handler sits in IVT entry 0x0c.
+     */
+    cli
+    xor %ax, %ax
+    mov %ax, %ss
+    mov $0x7000, %sp
+    movw $irq4_handler, 0x30
+    movw $0xf000, 0x32
+    mov $0x11, %al              /* ICW1: edge, cascade, ICW4 follows */
+    out %al, $0x20
+    mov $0x08, %al              /* ICW2: vectors 8-15 */
+    out %al, $0x21
+    mov $0x04, %al              /* ICW3: slave on IRQ 2 */
+    out %al, $0x21
+    mov $0x01, %al              /* ICW4: 8086 mode */
+    out %al, $0x21
+    mov $0xef, %al              /* OCW1: only IRQ 4 unmasked */
+    out %al, $0x21
+    mov $0x3fc, %dx             /* MCR: OUT2 gates the UART's interrupt onto the bus */
+    mov $0x08, %al
+    out %al, %dx
+    mov $0x3f9, %dx             /* IER: transmitter holding register empty */
+    mov $0x02, %al
+    out %al, %dx
+    sti
+    hlt                         /* woken by the interrupt */
+    cli
     /* String IO: KVM hands the whole "rep outsb" over in one exit (count > 1). */
     mov $0xf000, %ax
     mov %ax, %ds
@@ -92,6 +122,20 @@ wait_out2:
     mov $0x2a, %al
     out %al, $0xf4
     hlt
+
+irq4_handler:
+    push %ax
+    push %dx
+    mov $'I', %al
+    out %al, $0xe9
+    mov $0x3f9, %dx             /* IER = 0: no more interrupts */
+    xor %al, %al
+    out %al, %dx
+    mov $0x20, %al              /* non-specific EOI */
+    out %al, $0x20
+    pop %dx
+    pop %ax
+    iret
 
 empty_idt:
     .word 0
@@ -149,13 +193,13 @@ launch() {
     fi
     rm -f "$tmp/con"
     timeout 60 "$IOEMU" -accel kvm -m 16 -bios "$bios" -display none \
-        -debugcon "file:$tmp/con" -device isa-debug-exit,iobase=0xf4,iosize=4 "$@" \
+        -debugcon "file:$tmp/con" -device isa-debug-exit,iobase=0xf4,iosize=4 -serial null "$@" \
         </dev/null >"$tmp/out" 2>"$tmp/err"
 }
 
-run "reset via 0xcf9 restarts the vCPU (RAM kept); string IO, ROM write ignored, port 0x61 OUT2, debug exit" \
-    85 "AB-string-io-RT"
-run "same on two vCPUs (the AP waits for SIPI)" 85 "AB-string-io-RT" -smp 2
+run "reset via 0xcf9 restarts the vCPU (RAM kept); UART IRQ via in-kernel PIC; string IO, ROM write ignored, port 0x61 OUT2, debug exit" \
+    85 "ABI-string-io-RT"
+run "same on two vCPUs (the AP waits for SIPI)" 85 "ABI-string-io-RT" -smp 2
 run "-no-reboot: the guest's reset ends the process with status 0" 0 "A" -no-reboot
 
 # -S: the vCPU stays parked (nothing reaches the debug console); SIGTERM still ends the process cleanly.
