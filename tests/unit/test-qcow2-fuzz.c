@@ -32,7 +32,8 @@ static GBytes *make_seed(const char *name, const BlockCreateOptions *opts, bool 
     for (int64_t i = 0; i < cs * 4; i++) {
         buf[i] = (i * 7) ^ (i >> 9);
     }
-    blk_pwrite(blk, 0, buf, cs * 2 + 100, &err);
+    /* Whole clusters when a (never opened) backing file is named: no COW from it. */
+    blk_pwrite(blk, 0, buf, opts->backing_file ? cs * 2 : cs * 2 + 100, &err);
     blk_pwrite(blk, opts->size / 2, buf, cs, &err);
     blk_write_zeroes(blk, cs * 3, cs, 0, &err);
     if (compressed) {
