@@ -42,7 +42,7 @@ static GBytes *make_seed(const char *name, const BlockCreateOptions *opts, bool 
     }
     if (snapshot) {
         bdrv_snapshot_create(blk_bs(blk), "seed", &err);
-        blk_pwrite(blk, 0, buf + 1, 300, &err);
+        blk_pwrite(blk, 0, buf + 1, opts->backing_file ? cs : 300, &err);
     }
     g_assert_no_error(err);
     blk_close(blk);
