@@ -665,6 +665,11 @@ static bool conn_read(SimConn *c)
     }
 }
 
+bool conn_poll(SimConn *c)
+{
+    return conn_read(c);
+}
+
 static gboolean conn_cb(gint fd, GIOCondition cond, gpointer opaque)
 {
     SimConn *c = opaque;

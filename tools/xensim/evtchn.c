@@ -144,6 +144,20 @@ void evtchn_guest_notify(uint32_t port)
     }
 }
 
+SimConn *evtchn_guest_peer(uint32_t port)
+{
+    struct GuestPort *g;
+
+    if (port == 0 || port >= XSIM_NR_EVTCHN_PORTS) {
+        return NULL;
+    }
+    g = gp(port);
+    if (g->state != PS_INTERDOMAIN || g->remote_dom != 0) {
+        return NULL;
+    }
+    return dp(g->remote_port)->conn;
+}
+
 uint64_t evtchn_guest_notify_count(uint32_t port)
 {
     return port && port < XSIM_NR_EVTCHN_PORTS ? gp(port)->notify_count : 0;

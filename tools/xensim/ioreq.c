@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
@@ -898,6 +899,54 @@ static void crash(GError **errp, const char *fmt, ...)
     g_free(msg);
 }
 
+/* How long a vCPU polls the device model's connection before sleeping. */
+static uint64_t spin_ns(void)
+{
+    static int64_t v = -1;
+
+    if (v < 0) {
+        const char *e = g_getenv("XENSIM_SPIN_NS");
+
+        v = e ? g_ascii_strtoll(e, NULL, 0) : 20000;
+        v = CLAMP(v, 0, 10000000);
+    }
+    return (uint64_t)v;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Latency: a device model usually answers within microseconds, faster than
+ * a trip through the main loop.  Poll only the connection that will carry
+ * the notification for a short while; anything else (a dm_op the device
+ * model makes meanwhile) is served by the main loop afterwards.
+ */
+static bool spin_for_notify(SyncWait *w)
+{
+    SimConn *c = evtchn_guest_peer(w->port);
+    uint64_t end;
+
+    if (!c || !spin_ns()) {
+        return false;
+    }
+    end = mono_ns() + spin_ns();
+    do {
+        if (!conn_poll(c)) {
+            return false;   /* closed: the main loop reaps it */
+        }
+        if (got_notify(w)) {
+            return true;
+        }
+    } while (mono_ns() < end);
+    return false;
+}
+
 /* Wait for the device model to finish slot (xen: wait_for_io()). */
 static bool wait_for_completion(IoreqServer *s, unsigned vcpu, ioreq_t *p, GError **errp)
 {
@@ -911,7 +960,7 @@ static bool wait_for_completion(IoreqServer *s, unsigned vcpu, ioreq_t *p, GErro
         unsigned st;
 
         /* The vCPU only looks at the slot when its event channel fires. */
-        if (!sim_wait_until(got_notify, &w, sim->ioreq_timeout_ms)) {
+        if (!spin_for_notify(&w) && !sim_wait_until(got_notify, &w, sim->ioreq_timeout_ms)) {
             if (sim->dm_exited || sim->terminating || sim->destroyed) {
                 g_set_error(errp, XSIM_ERROR, 0,
                             "device model went away during the ioreq");

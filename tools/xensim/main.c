@@ -127,27 +127,43 @@ void sim_record(const char *fmt, ...)
     g_ptr_array_add(sim->records, s);
 }
 
-static gboolean wait_timeout_cb(gpointer opaque)
+/*
+ * One main loop iteration that sleeps at most timeout_ms (what
+ * g_main_context_iteration does, with our bound on the poll, so a waiting
+ * vCPU needs no timer source per ioreq).
+ */
+static void iterate(int timeout_ms)
 {
-    *(bool *)opaque = true;
-    return G_SOURCE_REMOVE;
+    GMainContext *ctx = g_main_context_default();
+    static GPollFD *fds;
+    static gint nalloc;
+    gint max_priority, timeout, n;
+
+    g_main_context_prepare(ctx, &max_priority);
+    while ((n = g_main_context_query(ctx, max_priority, &timeout, fds, nalloc)) > nalloc) {
+        nalloc = n;
+        fds = g_renew(GPollFD, fds, nalloc);
+    }
+    if (timeout < 0 || timeout > timeout_ms) {
+        timeout = timeout_ms;
+    }
+    g_poll(fds, n, timeout);
+    if (g_main_context_check(ctx, max_priority, fds, n)) {
+        g_main_context_dispatch(ctx);
+    }
 }
 
 bool sim_wait_until(bool (*done)(void *opaque), void *opaque, unsigned timeout_ms)
 {
-    bool timed_out = false;
-    guint id;
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
-    if (done(opaque)) {
-        return true;
-    }
-    id = g_timeout_add(timeout_ms, wait_timeout_cb, &timed_out);
-    while (!done(opaque) && !timed_out && !sim->dm_exited && !sim->terminating &&
-           !sim->destroyed) {
-        g_main_context_iteration(NULL, TRUE);
-    }
-    if (!timed_out) {
-        g_source_remove(id);
+    while (!done(opaque) && !sim->dm_exited && !sim->terminating && !sim->destroyed) {
+        gint64 left = deadline - g_get_monotonic_time();
+
+        if (left <= 0) {
+            break;
+        }
+        iterate((int)((left + 999) / 1000));
     }
     return done(opaque);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_BULK (64u << 20)    /* largest read/write/memset a test may ask for */
@@ -276,6 +277,89 @@ static gint compare_u64(gconstpointer a, gconstpointer b)
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
     return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * xensim_bench pio PORT COUNT: COUNT synchronous byte reads, timed one by one
+ *   -> OK n=COUNT median_ns=M p99_ns=P per_sec=R
+ * xensim_bench buffered ADDR COUNT: COUNT byte writes to a buffered (VGA) address
+ *   -> OK n=COUNT buffered=B sync=S per_sec=R
+ * The numbers are measured inside xensim, so the qtest transport is not in them.
+ */
+static void cmd_bench(char **w, unsigned n)
+{
+    GError *err = NULL;
+    uint64_t addr, count, i;
+
+    if (n != 4 || !parse_u64(w[2], &addr) || !parse_u64(w[3], &count) || count == 0 ||
+        count > 10000000) {
+        qtest_send_line("FAIL usage: xensim_bench pio PORT COUNT | buffered ADDR COUNT");
+        return;
+    }
+    if (!strcmp(w[1], "pio")) {
+        GArray *lat = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), (guint)count);
+        uint64_t start = now_ns(), total;
+
+        if (addr > 0xffff) {
+            qtest_send_line("FAIL port out of range");
+            g_array_free(lat, TRUE);
+            return;
+        }
+        for (i = 0; i < count; i++) {
+            uint64_t t0 = now_ns(), d;
+            uint32_t v;
+
+            if (!pio((uint16_t)addr, 1, false, &v, &err)) {
+                reply_error(err);
+                g_array_free(lat, TRUE);
+                return;
+            }
+            d = now_ns() - t0;
+            g_array_append_val(lat, d);
+        }
+        total = now_ns() - start;
+        g_array_sort(lat, compare_u64);
+        qtest_send_line("OK n=%" PRIu64 " median_ns=%" PRIu64 " p99_ns=%" PRIu64
+                        " per_sec=%" PRIu64, count, g_array_index(lat, uint64_t, count / 2),
+                        g_array_index(lat, uint64_t, (count * 99) / 100),
+                        total ? (uint64_t)(count * 1000000000ULL / total) : 0);
+        g_array_free(lat, TRUE);
+    } else if (!strcmp(w[1], "buffered")) {
+        uint64_t start = now_ns(), total, buffered = 0, sync = 0;
+        ioreq_t p = { .type = IOREQ_TYPE_COPY, .addr = addr, .size = 1, .count = 1,
+                      .dir = IOREQ_WRITE };
+        IoreqServer *s = ioreq_select(&p);
+
+        if (!s) {
+            qtest_send_line("ERR no ioreq server claims 0x%" PRIx64, addr);
+            return;
+        }
+        for (i = 0; i < count; i++) {
+            p.data = i & 0xff;
+            if (ioreq_send_buffered(s, &p)) {
+                buffered++;
+            } else if (ioreq_send_raw(s, sim->qtest_vcpu, &p, &err)) {
+                sync++;
+            } else {
+                reply_error(err);
+                return;
+            }
+        }
+        total = now_ns() - start;
+        qtest_send_line("OK n=%" PRIu64 " buffered=%" PRIu64 " sync=%" PRIu64
+                        " per_sec=%" PRIu64, count, buffered, sync,
+                        total ? (uint64_t)(count * 1000000000ULL / total) : 0);
+    } else {
+        qtest_send_line("FAIL usage: xensim_bench pio PORT COUNT | buffered ADDR COUNT");
+    }
 }
 
 static void cmd_xensim(char **w, unsigned n)
@@ -608,6 +692,8 @@ static void cmd_xensim(char **w, unsigned n)
             sim_record("decrease_reservation 0x%" PRIx64 " (guest)", a1);
             qtest_send_line("OK");
         }
+    } else if (!strcmp(w[0], "xensim_bench")) {
+        cmd_bench(w, n);
     } else if (!strcmp(w[0], "xensim_pause") || !strcmp(w[0], "xensim_unpause")) {
         if (w[0][7] == 'p') {
             sim->pause_count++;

@@ -228,6 +228,8 @@ void evtchn_free_guest(uint32_t port);
 void evtchn_guest_notify(uint32_t port);
 /* Count of notifications the guest side of port has received from dom0. */
 uint64_t evtchn_guest_notify_count(uint32_t port);
+/* The library connection holding the dom0 end of a guest port, or NULL. */
+SimConn *evtchn_guest_peer(uint32_t port);
 bool evtchn_guest_take_pending(uint32_t port);
 int evtchn_bind_interdomain(SimConn *c, unsigned remote_dom, uint32_t remote_port);
 int evtchn_bind_unbound(SimConn *c, unsigned remote_dom);
@@ -283,6 +285,8 @@ void conn_send_event(SimConn *c, uint32_t port);
 SimConn *conn_find_evtchn_owner(uint32_t port);
 const char *conn_describe(SimConn *c);
 uint32_t conn_kind(SimConn *c);
+/* Handle what is waiting on the connection without blocking; false if it closed. */
+bool conn_poll(SimConn *c);
 
 /* qtest.c */
 bool qtest_connect(const char *spec, GError **errp);
