@@ -17,7 +17,11 @@
  *                 11 map_io_range on 0x1234 again (errno into the register),
  *                 12 unmap a port range never mapped (errno into the register),
  *                 13/14 stop/resume draining the buffered ring,
- *                 15 shutdown(poweroff)
+ *                 15 shutdown(poweroff),
+ *                 16 map grant 1 read-write: its first word into the register,
+ *                    0x600df00d written at offset 4,
+ *                 17 map grant 2 read-write (errno into the register),
+ *                 18 grant-copy the first word of grant 1 into the register
  *     0x1239 r    never answered (the simulator's timeout test)
  *     0x123a r    answered with state 7 (invalid: the simulator crashes the domain)
  *     0x123b r    answered by resetting the state to NONE
@@ -52,6 +56,7 @@
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 #include <xenstore.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/hvm/dm_op.h>
@@ -90,6 +95,7 @@ static uint8_t *vga;
 static uint8_t pcicfg[256];
 static char cmd_path[64], ack_path[64];
 static bool buffered_paused;
+static xengnttab_handle *xgt;
 static uint8_t cmos_index;
 static uint8_t cmos[128];
 
@@ -207,6 +213,41 @@ static void command(uint32_t c)
     case 15:
         rc = xendevicemodel_shutdown(dmod, domid, SHUTDOWN_poweroff);
         break;
+    case 16:
+    case 17: {
+        uint32_t *page;
+
+        if (!xgt && !(xgt = xengnttab_open(NULL, 0))) {
+            rc = -1;
+            break;
+        }
+        page = xengnttab_map_grant_ref(xgt, domid, c == 16 ? 1 : 2, PROT_READ | PROT_WRITE);
+        if (!page) {
+            reg32 = (uint32_t)errno;
+            return;
+        }
+        reg32 = page[0];
+        page[1] = 0x600df00d;
+        xengnttab_unmap(xgt, page, 1);
+        return;
+    }
+    case 18: {
+        xengnttab_grant_copy_segment_t seg = { 0 };
+        uint32_t v = 0;
+
+        if (!xgt && !(xgt = xengnttab_open(NULL, 0))) {
+            rc = -1;
+            break;
+        }
+        seg.source.foreign.ref = 1;
+        seg.source.foreign.domid = domid;
+        seg.dest.virt = &v;
+        seg.len = sizeof(v);
+        seg.flags = GNTCOPY_source_gref;
+        rc = xengnttab_grant_copy(xgt, 1, &seg);
+        reg32 = seg.status == GNTST_okay ? v : 0xbad;
+        break;
+    }
     default:
         logf_("unknown command %u", c);
         nr_malformed++;

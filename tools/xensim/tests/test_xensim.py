@@ -78,6 +78,30 @@ def t_xen_internal_rtc(x):
     eq(x.ok("inw 0x70"), "0xffff", "non-byte RTC access reads all-ones")
 
 
+def t_platform(x):
+    before = sync_count(x)
+    x.ok("outb 0x21 0x5a")
+    eq(x.inb(0x21), 0x5a, "PIC mask register kept by Xen")
+    x.ok("outb 0x4d0 0x20")
+    eq(x.inb(0x4d0), 0x20, "ELCR kept by Xen")
+    x.ok("outb 0x43 0x34")
+    x.ok("outb 0x40 0x00")
+    x.inb(0x40)
+    x.inb(0x61)
+    for c in b"hi\n":
+        x.ok("outb 0xe9 %d" % c)
+    eq(sync_count(x), before + 1, "none of these reached the device model")
+    check("guest debug console: hi" in x.log(), "debug port output")
+    t0 = x.inl(0x1f48)
+    x.ok("clock_step 1000000000")
+    eq((x.inl(0x1f48) - t0) & 0xffffffff, 3579545, "PM timer: 3.579545 MHz of virtual time")
+    x.ok("xensim_hvm_param 19 1")
+    t1 = x.inl(0xb008)
+    check(t1 >= t0 + 3579545, "PM timer moved to 0xb008 by ACPI_IOPORTS_LOCATION")
+    eq(x.inl(0x1f48), 0xffffffff, "and is gone from 0x1f48")
+    x.ok("xensim_hvm_param 19 0")
+
+
 def t_pci_config(x):
     x.ok("outl 0xcf8 0x80001800")
     eq(x.inl(0xcfc), 0x56781234, "IDs of 00:03.0 through PCI_CONFIG")
@@ -272,16 +296,32 @@ def t_unknown_command(x):
     check(x.cmd("xensim_rep_pio in 0x1234 3 1 0 0").startswith("FAIL"), "bad rep size")
 
 
+def t_grants(x):
+    x.ok("writel 0x50000 0x12345678")
+    x.ok("xensim_grant 1 0x50")
+    x.ok("xensim_grant 2 0x51 ro")
+    x.ok("outb 0x1238 16")
+    eq(x.inl(0x1234), 0x12345678, "the device model read the granted page")
+    eq(x.readl(0x50004), 0x600df00d, "and wrote to it")
+    x.ok("outb 0x1238 17")
+    eq(x.inl(0x1234), 13, "a read-only grant cannot be mapped writable: EACCES")
+    x.ok("outb 0x1238 18")
+    eq(x.inl(0x1234), 0x12345678, "grant copy")
+    x.ok("xensim_grant_clear 1")
+    x.ok("outb 0x1238 16")
+    eq(x.inl(0x1234), 22, "a revoked grant: EINVAL")
+
+
 def t_reboot_recorded(x):
     x.ok("outb 0x1238 6")
     check(x.ok("xensim_state").startswith("paused=0 shutdown=yes reason=1"), "reboot")
 
 
 MAIN_TESTS = [
-    t_running_line, t_pio_roundtrip, t_null_handler, t_xen_internal_rtc, t_pci_config, t_mmio,
+    t_running_line, t_pio_roundtrip, t_null_handler, t_xen_internal_rtc, t_platform, t_pci_config, t_mmio,
     t_ram, t_buffered_vga, t_buffered_full_ring, t_rep_pio, t_rep_mmio, t_irqs,
     t_dmops_records, t_dirty_vram, t_relocate_invalidate, t_timeoffset, t_xenstore,
-    t_malformed, t_bad_state, t_unknown_command, t_reboot_recorded,
+    t_malformed, t_bad_state, t_unknown_command, t_grants, t_reboot_recorded,
 ]
 
 
