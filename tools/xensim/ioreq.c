@@ -968,9 +968,11 @@ static bool wait_for_completion(IoreqServer *s, unsigned vcpu, ioreq_t *p, GErro
                 sim->vcpu_blocked[vcpu] = true;
                 sim->vcpu_blocked_server[vcpu] = (int)s->id;
                 crash(errp, "device model did not complete ioreq (server %u vcpu %u, "
-                      "type %u addr 0x%" PRIx64 ", state %s after %u ms)", s->id, vcpu,
+                      "type %u addr 0x%" PRIx64 ", state %s after %u ms%s)", s->id, vcpu,
                       p->type, (uint64_t)p->addr, state_name(slot_state(slot)),
-                      sim->ioreq_timeout_ms);
+                      sim->ioreq_timeout_ms,
+                      evtchn_guest_peer(w.port) ? ""
+                          : "; its event channel is not bound by the device model");
             }
             return false;
         }

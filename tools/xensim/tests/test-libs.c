@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <xenctrl.h>
 #include <xendevicemodel.h>
@@ -31,6 +33,8 @@
 #include <xen/hvm/ioreq.h>
 #include <xen/hvm/params.h>
 #include <xen/memory.h>
+
+#include "tools/xensim/proto.h"
 
 static domid_t domid;
 static unsigned failures;
@@ -365,6 +369,100 @@ static void test_grants(void)
     xengnttab_close(g);
 }
 
+/*
+ * A broken or hostile client of $XENSIM_SOCKET (the protocol of
+ * tools/xensim/proto.h, spoken by hand): xensim answers -EINVAL/-EPROTO or
+ * drops the connection, and keeps serving everyone else.
+ */
+static int raw_connect(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    const char *path = getenv("XENSIM_SOCKET");
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+    if (!path || fd < 0 || strlen(path) >= sizeof(addr.sun_path)) {
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Send a datagram; return the answer's rc, or 1 if the connection was dropped. */
+static int raw_exchange(int fd, const void *msg, size_t len)
+{
+    struct { int32_t rc; uint32_t len; uint8_t payload[256]; } rsp;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    ssize_t n;
+
+    if (send(fd, msg, len, MSG_NOSIGNAL) < 0) {
+        return 1;
+    }
+    if (poll(&p, 1, 2000) != 1) {
+        return 2;   /* no answer at all: wrong */
+    }
+    n = recv(fd, &rsp, sizeof(rsp), 0);
+    return n <= 0 ? 1 : rsp.rc;
+}
+
+static void test_hostile_client(void)
+{
+    uint8_t buf[64];
+    struct xsim_req_hdr h;
+    int fd = raw_connect(), rc;
+    unsigned vcpus = 0;
+
+    if (fd < 0) {
+        result(false, "raw connection to xensim", "%s", strerror(errno));
+        return;
+    }
+    h = (struct xsim_req_hdr){ .op = XSIM_OP_EVTCHN_BIND_UNBOUND, .len = 8 };
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, &h, sizeof(h));
+    result(raw_exchange(fd, buf, sizeof(h) + 8) == -EPROTO, "an op before HELLO", "failed");
+    {
+        struct xsim_hello hello = { XENSIM_PROTO_VERSION, XSIM_KIND_XC, (uint32_t)getpid(), 0 };
+
+        h = (struct xsim_req_hdr){ .op = XSIM_OP_HELLO, .len = sizeof(hello) };
+        memcpy(buf, &h, sizeof(h));
+        memcpy(buf + sizeof(h), &hello, sizeof(hello));
+        result(raw_exchange(fd, buf, sizeof(h) + sizeof(hello)) == 0, "HELLO", "failed");
+        result(raw_exchange(fd, buf, sizeof(h) + sizeof(hello)) == -EINVAL, "a second HELLO",
+               "failed");
+    }
+    h = (struct xsim_req_hdr){ .op = 999, .domid = domid };
+    result(raw_exchange(fd, &h, sizeof(h)) == -ENOSYS, "an unknown op", "failed");
+    h = (struct xsim_req_hdr){ .op = XSIM_OP_HVM_PARAM_GET, .domid = domid, .len = 3 };
+    memcpy(buf, &h, sizeof(h));
+    result(raw_exchange(fd, buf, sizeof(h) + 3) == -EINVAL, "a truncated argument", "failed");
+    h = (struct xsim_req_hdr){ .op = XSIM_OP_DM_OP, .domid = domid,
+                               .len = sizeof(struct xsim_dm_op_args) };
+    {
+        uint8_t big[sizeof(h) + sizeof(struct xsim_dm_op_args)];
+        uint32_t nr_bufs = 7;
+
+        memset(big, 0, sizeof(big));
+        memcpy(big, &h, sizeof(h));
+        memcpy(big + sizeof(h), &nr_bufs, 4);
+        result(raw_exchange(fd, big, sizeof(big)) == -EINVAL, "dm_op with 7 buffers", "failed");
+    }
+    h = (struct xsim_req_hdr){ .op = XSIM_OP_HVM_PARAM_SET, .domid = domid, .len = 100 };
+    rc = raw_exchange(fd, &h, sizeof(h));
+    result(rc == 1, "a length field that lies drops the connection", "rc %d", rc);
+    close(fd);
+    fd = raw_connect();
+    rc = fd < 0 ? 3 : raw_exchange(fd, "x", 1);
+    result(rc == 1, "a runt datagram drops the connection", "rc %d", rc);
+    if (fd >= 0) {
+        close(fd);
+    }
+    result(xendevicemodel_nr_vcpus(dmod, domid, &vcpus) == 0 && vcpus == 2,
+           "xensim still serves the others", "%s", strerror(errno));
+}
+
 static void test_xenstore(void)
 {
     struct xs_handle *xs = xs_open(0);
@@ -439,6 +537,7 @@ int main(int argc, char **argv)
     test_foreign_memory();
     test_dm_op_checks();
     test_grants();
+    test_hostile_client();
     test_xenstore();     /* last: it restricts every handle */
     xenforeignmemory_close(fmem);
     xendevicemodel_close(dmod);
