@@ -50,6 +50,7 @@ static struct {
     gboolean no_resource_map;
     gboolean verbose;
     gboolean no_domid_arg;
+    gboolean quiet;
 } opt = {
     .domid = 1, .memory = 128, .vcpus = 1, .ioreq_timeout = 10000, .start_timeout = 60000,
 };
@@ -78,6 +79,8 @@ static const GOptionEntry entries[] = {
       "Refuse xenforeignmemory_map_resource (EOPNOTSUPP), forcing the gfn fallback", NULL },
     { "no-domid-arg", 0, 0, G_OPTION_ARG_NONE, &opt.no_domid_arg,
       "Do not add -xen-domid N when the device model command line lacks it", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt.quiet,
+      "Do not print the \"domain N running\" line on stdout", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose,
       "Trace ioreqs, library calls and qtest traffic on stderr", NULL },
     { NULL },
@@ -267,8 +270,11 @@ static gboolean on_running(gpointer opaque)
     if (sim->pause_count) {
         sim->pause_count--;
     }
-    printf("xensim: domain %u running (device model pid %d)\n", sim->domid, (int)sim->dm_pid);
-    fflush(stdout);
+    if (!opt.quiet) {
+        printf("xensim: domain %u running (device model pid %d)\n", sim->domid,
+               (int)sim->dm_pid);
+        fflush(stdout);
+    }
     if (opt.qtest && !qtest_connect(opt.qtest, &err)) {
         sim_log("%s", err->message);
         g_error_free(err);
