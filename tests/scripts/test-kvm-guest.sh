@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # run-under-sanitizers
 # The KVM accelerator with a tiny real-mode guest of our own (assembled here
-# with binutils' `as`, loaded with -bios): string port IO (rep outsb) to the
-# debug console, a guest write to the BIOS ROM that must be ignored, PIT
+# with binutils' `as`, loaded with -bios): string port IO (rep outsb, rep
+# insb) on the debug console, MMIO exits to unassigned memory, a guest write to the BIOS ROM that must be ignored, PIT
 # channel 2 counted down through the in-kernel PIT and polled on port 0x61
 # bit 5, a UART interrupt through GSI 4 and the in-kernel PIC, a reset through the PIIX3's port 0xcf9 that must restart the vCPU
 # at the reset vector with RAM kept (or, with -no-reboot, end the process),
@@ -33,7 +33,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A 64 KiB BIOS image: the board maps it below 4 GiB and at 0xf0000.
 cat >"$tmp/guest.S" <<'EOF'
     .code16
-    .org 0xff00
+    .org 0xfc00
 start:
     xor %ax, %ax
     mov %ax, %ds
@@ -97,6 +97,29 @@ second_boot:
     mov $0xe9, %dx
     cld
     rep outsb
+    /* String input: "rep insb" from the debug console port reads 0xe9 per byte (bochs convention). */
+    xor %ax, %ax
+    mov %ax, %es
+    mov $0x600, %di
+    mov $4, %cx
+    mov $0xe9, %dx
+    rep insb
+    cmpl $0xe9e9e9e9, %es:0x600
+    jne skip_insb
+    mov $'S', %al
+    out %al, $0xe9
+skip_insb:
+    /* MMIO exits: nothing decodes 0xa0000 here (no VGA), so a write vanishes and reads are all-ones. */
+    mov $0xa000, %ax
+    mov %ax, %es
+    movw $0x1234, %es:0x10
+    cmpw $0xffff, %es:0x10
+    jne skip_mmio
+    cmpb $0xff, %es:0x11
+    jne skip_mmio
+    mov $'M', %al
+    out %al, $0xe9
+skip_mmio:
     /* A write to the BIOS ROM must not stick. */
     movb $'X', %ds:(rom_byte)
     movb %ds:(rom_byte), %al
@@ -197,9 +220,9 @@ launch() {
         </dev/null >"$tmp/out" 2>"$tmp/err"
 }
 
-run "reset via 0xcf9 restarts the vCPU (RAM kept); UART IRQ via in-kernel PIC; string IO, ROM write ignored, port 0x61 OUT2, debug exit" \
-    85 "ABI-string-io-RT"
-run "same on two vCPUs (the AP waits for SIPI)" 85 "ABI-string-io-RT" -smp 2
+run "reset via 0xcf9 restarts the vCPU (RAM kept); UART IRQ via in-kernel PIC; string IO, MMIO, ROM write ignored, port 0x61 OUT2, debug exit" \
+    85 "ABI-string-io-SMRT"
+run "same on two vCPUs (the AP waits for SIPI)" 85 "ABI-string-io-SMRT" -smp 2
 run "-no-reboot: the guest's reset ends the process with status 0" 0 "A" -no-reboot
 
 # -S: the vCPU stays parked (nothing reaches the debug console); SIGTERM still ends the process cleanly.
