@@ -435,6 +435,9 @@ static int modified_memory(struct xen_dm_op_modified_memory *m, unsigned nr_bufs
         m->nr_extents) {
         return -EINVAL;
     }
+    if (m->nr_extents && !buf) {
+        return -EFAULT;     /* the extent buffer was announced but not sent */
+    }
     for (i = m->nr_extents; i-- > 0;) {
         struct xen_dm_op_modified_memory_extent e;
         uint64_t end, pfn;

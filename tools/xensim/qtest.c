@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define MAX_BULK (64u << 20)    /* largest read/write/memset a test may ask for */
+#define MAX_REP  (1u << 20)     /* largest repeat count of the xensim_rep_* commands */
 
 static guint qtest_source;
 
@@ -375,7 +376,7 @@ static void cmd_xensim(char **w, unsigned n)
 
         if (n != 7 || !parse_dir(w[1], &read) || !parse_u64(w[2], &a1) ||
             !parse_u64(w[3], &a2) || !parse_u64(w[4], &a3) || !parse_u64(w[5], &a4) ||
-            !parse_u64(w[6], &a5) || a3 == 0 || a3 > 0xffffffffu ||
+            !parse_u64(w[6], &a5) || a3 == 0 || a3 > MAX_REP ||
             (a2 != 1 && a2 != 2 && a2 != 4 && (is_pio || a2 != 8)) || (is_pio && a1 > 0xffff)) {
             qtest_send_line("FAIL usage: %s in|out ADDR SIZE COUNT GPA DF", w[0]);
             return;
@@ -391,7 +392,7 @@ static void cmd_xensim(char **w, unsigned n)
         unsigned ioreqs;
 
         if (n != 6 || !parse_u64(w[1], &a1) || !parse_u64(w[2], &a2) || !parse_u64(w[3], &a3) ||
-            !parse_u64(w[4], &a4) || !parse_u64(w[5], &a5) || a3 == 0 || a3 > 0xffffffffu ||
+            !parse_u64(w[4], &a4) || !parse_u64(w[5], &a5) || a3 == 0 || a3 > MAX_REP ||
             (a2 != 1 && a2 != 2 && a2 != 4 && a2 != 8)) {
             qtest_send_line("FAIL usage: xensim_rep_stos ADDR SIZE COUNT VALUE DF");
             return;
@@ -756,8 +757,10 @@ static void cmd_memory(char **w, unsigned n)
                 qtest_send_line("ERR invalid argument size");
                 return;
             }
+            size_t hexlen = strlen(hex);
+
             /* Missing digits read as zero, as QEMU does. */
-            for (i = 0; i < len && 2 + i * 2 + 1 < strlen(hex); i++) {
+            for (i = 0; i < len && 2 + i * 2 + 1 < hexlen; i++) {
                 int hi = g_ascii_xdigit_value(hex[2 + i * 2]);
                 int lo = g_ascii_xdigit_value(hex[3 + i * 2]);
 
@@ -904,7 +907,8 @@ static void process_line(char *line)
 
 static gboolean qtest_cb(gint fd, GIOCondition cond, gpointer opaque)
 {
-    char buf[4096];
+    static char buf[65536];
+    static size_t scanned;      /* bytes of qtest_in known to hold no newline */
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
     char *nl;
 
@@ -919,20 +923,22 @@ static gboolean qtest_cb(gint fd, GIOCondition cond, gpointer opaque)
         return G_SOURCE_REMOVE;
     }
     g_string_append_len(sim->qtest_in, buf, n);
-    while ((nl = memchr(sim->qtest_in->str, '\n', sim->qtest_in->len))) {
+    while ((nl = memchr(sim->qtest_in->str + scanned, '\n', sim->qtest_in->len - scanned))) {
         size_t len = (size_t)(nl - sim->qtest_in->str);
         char *line = g_strndup(sim->qtest_in->str, len);
 
         g_string_erase(sim->qtest_in, 0, (gssize)(len + 1));
+        scanned = 0;
         if (len && line[len - 1] == '\r') {
             line[len - 1] = '\0';
         }
         process_line(line);
         g_free(line);
         if (sim->qtest_fd < 0) {
-            break;
+            return G_SOURCE_REMOVE;
         }
     }
+    scanned = sim->qtest_in->len;
     if (sim->qtest_in->len > (1u << 28)) {
         sim_log("qtest line too long: closing");
         qtest_source = 0;
