@@ -21,7 +21,9 @@
  *                 16 map grant 1 read-write: its first word into the register,
  *                    0x600df00d written at offset 4,
  *                 17 map grant 2 read-write (errno into the register),
- *                 18 grant-copy the first word of grant 1 into the register
+ *                 18 grant-copy the first word of grant 1 into the register,
+ *                 19 allocate an unbound port for the guest (port number into the
+ *                    register); each event on it is counted and echoed back
  *     0x1239 r    never answered (the simulator's timeout test)
  *     0x123a r    answered with state 7 (invalid: the simulator crashes the domain)
  *     0x123b r    answered by resetting the state to NONE
@@ -29,6 +31,7 @@
  *     0x123d r    number of buffered ioreqs handled
  *     0x123e r    number of INVALIDATE ioreqs
  *     0x123f r    last TIMEOFFSET value (low 32 bits)
+ *     0x1240 r    number of events received on the command-19 port
  *   ports 0x70-0x71     CMOS NVRAM behind Xen's RTC (index >= 0x0e reaches us)
  *   MMIO 0xfe000000-0xfe000fff  4 KiB of device memory (rep and data_is_ptr
  *                 copies go through foreign mappings of guest RAM)
@@ -96,6 +99,8 @@ static uint8_t pcicfg[256];
 static char cmd_path[64], ack_path[64];
 static bool buffered_paused;
 static xengnttab_handle *xgt;
+static int pv_port = -1;
+static uint32_t pv_events;
 static uint8_t cmos_index;
 static uint8_t cmos[128];
 
@@ -231,6 +236,10 @@ static void command(uint32_t c)
         xengnttab_unmap(xgt, page, 1);
         return;
     }
+    case 19:
+        pv_port = xenevtchn_bind_unbound_port(xce, domid);
+        reg32 = (uint32_t)pv_port;
+        return;
     case 18: {
         xengnttab_grant_copy_segment_t seg = { 0 };
         uint32_t v = 0;
@@ -278,6 +287,8 @@ static uint32_t pio_read(uint64_t port, unsigned size)
         return nr_invalidate;
     case 0x123f:
         return (uint32_t)last_timeoffset;
+    case 0x1240:
+        return pv_events;
     }
     return 0xffffffffu;
 }
@@ -745,7 +756,12 @@ int main(int argc, char **argv)
             }
             xenevtchn_unmask(xce, (evtchn_port_t)port);
             if (v == nr_vcpus) {
-                logf_("event on unknown port %d", port);
+                if (port == pv_port) {
+                    pv_events++;
+                    xenevtchn_notify(xce, (evtchn_port_t)port);
+                } else {
+                    logf_("event on unknown port %d", port);
+                }
                 continue;
             }
             handle_sync(v);

@@ -312,6 +312,26 @@ def t_grants(x):
     eq(x.inl(0x1234), 22, "a revoked grant: EINVAL")
 
 
+def t_pv_evtchn(x):
+    x.ok("outb 0x1238 19")
+    dom0_port = x.inl(0x1234)
+    check(0 < dom0_port < 4096, "the device model allocated an unbound port")
+    gport = int(x.ok("xensim_evtchn_bind %d" % dom0_port))
+    eq(x.ok("xensim_evtchn_pending %d" % gport), "1", "binding sets the guest port pending")
+    eq(x.ok("xensim_evtchn_pending %d" % gport), "0")
+    x.ok("xensim_evtchn_notify %d" % gport)
+    deadline = time.time() + 5
+    while x.inl(0x1240) == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    eq(x.inl(0x1240), 1, "the backend got the frontend's event")
+    deadline = time.time() + 5
+    r = "0"
+    while r == "0" and time.time() < deadline:
+        r = x.ok("xensim_evtchn_pending %d" % gport)
+    eq(r, "1", "and its answer came back")
+    check(x.cmd("xensim_evtchn_bind %d" % dom0_port).startswith("ERR"), "bound only once")
+
+
 def t_reboot_recorded(x):
     x.ok("outb 0x1238 6")
     check(x.ok("xensim_state").startswith("paused=0 shutdown=yes reason=1"), "reboot")
@@ -321,7 +341,7 @@ MAIN_TESTS = [
     t_running_line, t_pio_roundtrip, t_null_handler, t_xen_internal_rtc, t_platform, t_pci_config, t_mmio,
     t_ram, t_buffered_vga, t_buffered_full_ring, t_rep_pio, t_rep_mmio, t_irqs,
     t_dmops_records, t_dirty_vram, t_relocate_invalidate, t_timeoffset, t_xenstore,
-    t_malformed, t_bad_state, t_unknown_command, t_grants, t_reboot_recorded,
+    t_malformed, t_bad_state, t_unknown_command, t_grants, t_pv_evtchn, t_reboot_recorded,
 ]
 
 
