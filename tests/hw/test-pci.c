@@ -173,6 +173,48 @@ static void test_device_specific_writable(void)
     qtest_quit(s);
 }
 
+/* A guest scribbling over both functions' config space and the config ports: nothing breaks. */
+static void test_garbage(void)
+{
+    QTestState *s = start();
+    uint32_t x = 0x12345678;
+
+    if (!s) {
+        return;
+    }
+    for (int devfn = 0; devfn <= PIIX3; devfn += PIIX3) {
+        for (int reg = 0; reg < 256; reg += 4) {
+            qtest_pci_cfg_writel(s, 0, devfn, reg, 0xffffffff);
+            qtest_pci_cfg_writew(s, 0, devfn, reg + 2, 0);
+            qtest_pci_cfg_writeb(s, 0, devfn, reg + 1, 0x5a);
+        }
+    }
+    for (int i = 0; i < 500; i++) {
+        x = x * 1103515245u + 12345u;
+        qtest_outl(s, CONFADD, x | 0x80000000u);
+        x = x * 1103515245u + 12345u;
+        switch (x >> 30) {
+        case 0:
+            qtest_outl(s, CONFDATA, x);
+            break;
+        case 1:
+            qtest_outw(s, CONFDATA + (x & 2), (uint16_t)x);
+            break;
+        case 2:
+            qtest_outb(s, CONFDATA + (x & 3), (uint8_t)x);
+            break;
+        default:
+            qtest_inb(s, CONFDATA + (x & 3));
+            break;
+        }
+    }
+    /* The identity registers survived, and the machine still answers. */
+    g_assert_cmphex(qtest_pci_cfg_readl(s, 0, I440FX, 0x00), ==, 0x12378086);
+    g_assert_cmphex(qtest_pci_cfg_readl(s, 0, PIIX3, 0x00), ==, 0x70008086);
+    g_assert_cmphex(qtest_pci_cfg_readl(s, 0, PIIX3, 0x08) >> 8, ==, 0x060100);
+    qtest_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -181,5 +223,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/reset-values-datasheet", test_reset_values_datasheet);
     g_test_add_func("/pci/mechanism1", test_mechanism1);
     g_test_add_func("/pci/device-specific-writable", test_device_specific_writable);
+    g_test_add_func("/pci/garbage", test_garbage);
     return g_test_run();
 }
