@@ -71,7 +71,7 @@ static void i440fx_update_memory_map(I440FXState *s)
         mr_set_enabled(seg->wo, attr == PAM_WE);
     }
     /*
-     * 4.1.2 / SMRAM register: D_OPEN makes the SMM space DRAM visible
+     * SMRAM register (3.2): D_OPEN makes the SMM space DRAM visible
      * outside SMM; like the other SMRAM controls it only works with
      * G_SMRAME set.  Otherwise 0xA0000-0xBFFFF goes to PCI (VGA).
      */
