@@ -67,8 +67,9 @@ int kvm_pit_channel_out(const struct kvm_pit_channel_state *c, int64_t now_ns)
     if (mode > 5) {
         return 0;    /* never programmed */
     }
-    int64_t elapsed = now_ns - c->count_load_time;
-    uint64_t d = pit_ticks(elapsed > 0 ? (uint64_t)elapsed : 0);
+    /* Unsigned difference: no overflow whatever the two clock values are. */
+    uint64_t elapsed = now_ns > c->count_load_time ? (uint64_t)now_ns - (uint64_t)c->count_load_time : 0;
+    uint64_t d = pit_ticks(elapsed);
 
     switch (mode) {
     case 0:   /* interrupt on terminal count: low until the count runs out */

@@ -105,13 +105,17 @@ static void test_unprogrammed(void)
 
 static void test_long_uptime_no_overflow(void)
 {
-    /* ~300 years of nanoseconds: the tick conversion must not overflow. */
+    /* ~290 years of nanoseconds: the tick conversion must not overflow. */
     struct kvm_pit_channel_state c = channel(3, 2, true);
-    int64_t far = c.count_load_time + (int64_t)9.4e18;
-    int v = kvm_pit_channel_out(&c, far);
+    int v = kvm_pit_channel_out(&c, INT64_MAX);
     g_assert_true(v == 0 || v == 1);
     c = channel(0, 100, true);
-    g_assert_cmpint(kvm_pit_channel_out(&c, far), ==, 1);
+    g_assert_cmpint(kvm_pit_channel_out(&c, INT64_MAX), ==, 1);
+    /* Extreme load times either side. */
+    c.count_load_time = INT64_MIN;
+    g_assert_cmpint(kvm_pit_channel_out(&c, INT64_MAX), ==, 1);
+    c.count_load_time = INT64_MAX;
+    g_assert_cmpint(kvm_pit_channel_out(&c, INT64_MIN), ==, 0);
 }
 
 int main(int argc, char **argv)
