@@ -73,7 +73,11 @@ enum {
 #define BLK_MAX_BACKING_DEPTH 256
 BlockBackend *blk_open(const char *filename, const char *format, unsigned flags,
                        BlockCacheMode cache, GError **err);
-/* Waits for in-flight requests, flushes (errors reported on stderr) and frees. */
+/*
+ * Waits for in-flight requests, flushes (errors reported on stderr) and
+ * frees.  Not from inside a completion callback of the same backend (defer
+ * it to a bottom half).
+ */
 void blk_close(BlockBackend *blk);
 
 /* Properties. */

@@ -1039,20 +1039,40 @@ int qcow2_check_refcounts(BDRVQcow2State *s, BlockCheckResult *res, unsigned fix
         }
     }
 
-    /* Compare with the refcounts on disk. */
+    /* Compare with the refcounts on disk, one refcount block at a time. */
     uint64_t limit = MAX(cs.nb_refs, file_clusters);
-    if (!cs.rebuild) {
-        for (uint64_t c = 0; c < limit; c++) {
-            uint64_t on_disk;
-            GError *local = NULL;
-            if (qcow2_get_refcount(s, c, &on_disk, &local) < 0) {
-                g_printerr("Can't get refcount for cluster %" PRIu64 ": %s\n", c,
-                           local->message);
-                g_error_free(local);
-                res->check_errors++;
-                continue;
-            }
+    uint64_t rbe = 1ull << s->rb_bits;
+    for (uint64_t first = 0; !cs.rebuild && first < limit; first += rbe) {
+        uint64_t last = MIN(first + rbe, limit);
+        uint64_t rb_off;
+        GError *local = NULL;
+        if (refcount_block_offset(s, first >> s->rb_bits, &rb_off, &local) < 0) {
+            g_printerr("Can't get refcount block for cluster %" PRIu64 ": %s\n", first,
+                       local->message);
+            g_clear_error(&local);
+            res->check_errors++;
+            continue;
+        }
+        if (!rb_off && first >= cs.highest) {
+            continue;   /* no block and nothing referenced: all zero on both sides */
+        }
+        void *block = NULL;
+        if (rb_off && qcow2_cache_get(s->refcount_cache, rb_off, &block, &local) < 0) {
+            g_printerr("Can't read refcount block at %#" PRIx64 ": %s\n", rb_off,
+                       local->message);
+            g_clear_error(&local);
+            res->check_errors++;
+            continue;
+        }
+        for (uint64_t c = first; c < last; c++) {
             uint64_t computed = c < cs.nb_refs ? cs.refs[c] : 0;
+            uint64_t on_disk = 0;
+            if (block) {
+                /* The block stays pinned: repairs below update this very table. */
+                on_disk = qcow2_refcount_get(block, c - first, s->refcount_order);
+            } else if (c >= cs.highest) {
+                break;
+            }
             if (on_disk == computed) {
                 continue;
             }
@@ -1076,7 +1096,7 @@ int qcow2_check_refcounts(BDRVQcow2State *s, BlockCheckResult *res, unsigned fix
                 if (ret < 0) {
                     g_printerr("ERROR: could not fix cluster %" PRIu64 ": %s\n", c,
                                local->message);
-                    g_error_free(local);
+                    g_clear_error(&local);
                     res->check_errors++;
                 } else if (on_disk > computed) {
                     res->leaks_fixed++;
@@ -1090,6 +1110,9 @@ int qcow2_check_refcounts(BDRVQcow2State *s, BlockCheckResult *res, unsigned fix
             } else {
                 res->leaks++;
             }
+        }
+        if (block) {
+            qcow2_cache_put(s->refcount_cache, &block);
         }
     }
     if (cs.rebuild && (fix & BLK_FIX_ERRORS)) {
