@@ -761,6 +761,83 @@ static void check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, const
     g_free(l1);
 }
 
+/*
+ * Clusters of persistent dirty bitmaps ("Bitmaps extension", "Bitmap
+ * directory", "Bitmap table"): we don't interpret bitmaps, but their
+ * clusters are referenced and must not be reported (or repaired) as leaks.
+ */
+#define BITMAP_MAX_BYTES (64u << 20)
+
+static void check_bitmaps(CheckState *cs)
+{
+    BDRVQcow2State *s = cs->s;
+    const Qcow2UnknownExt *ext = NULL;
+    for (guint i = 0; i < s->unknown_exts->len; i++) {
+        const Qcow2UnknownExt *e = s->unknown_exts->pdata[i];
+        if (e->magic == QCOW2_EXT_BITMAPS && e->len >= 24) {
+            ext = e;
+        }
+    }
+    if (!ext) {
+        return;
+    }
+    uint32_t nb = GUINT32_FROM_BE(*(uint32_t *)ext->data);
+    uint64_t dir_size = be64_at(ext->data, 1);
+    uint64_t dir_off = be64_at(ext->data, 2);
+    if (nb == 0 || dir_size > BITMAP_MAX_BYTES || dir_size < 24 ||
+        qcow2_offset_into_cluster(s, dir_off) || dir_off == 0) {
+        g_printerr("ERROR bitmaps extension: invalid directory (offset %#" PRIx64 ", %" PRIu64
+                   " bytes, %u bitmaps)\n", dir_off, dir_size, nb);
+        cs->res->corruptions++;
+        return;
+    }
+    check_inc(cs, dir_off, dir_size);
+    uint8_t *dir = g_malloc(dir_size);
+    if (host_file_pread(s->file, dir_off, dir, dir_size, NULL) < 0) {
+        cs->res->check_errors++;
+        g_free(dir);
+        return;
+    }
+    uint64_t pos = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        if (pos + 24 > dir_size) {
+            g_printerr("ERROR bitmap directory truncated at entry %u\n", i);
+            cs->res->corruptions++;
+            break;
+        }
+        const uint8_t *e = dir + pos;
+        uint64_t table_off = be64_at(e, 0);
+        uint32_t table_entries = GUINT32_FROM_BE(*(uint32_t *)(e + 8));
+        uint16_t name_size = ((uint16_t)e[18] << 8) | e[19];
+        uint32_t extra = GUINT32_FROM_BE(*(uint32_t *)(e + 20));
+        pos += (24 + (uint64_t)extra + name_size + 7) & ~7ull;
+        uint64_t table_bytes = (uint64_t)table_entries * 8;
+        if (table_bytes > BITMAP_MAX_BYTES || qcow2_offset_into_cluster(s, table_off)) {
+            g_printerr("ERROR bitmap %u: invalid bitmap table\n", i);
+            cs->res->corruptions++;
+            continue;
+        }
+        if (!table_bytes || !table_off) {
+            continue;
+        }
+        check_inc(cs, table_off, table_bytes);
+        uint64_t *table = g_malloc(table_bytes);
+        if (host_file_pread(s->file, table_off, table, table_bytes, NULL) < 0) {
+            cs->res->check_errors++;
+            g_free(table);
+            continue;
+        }
+        for (uint32_t k = 0; k < table_entries; k++) {
+            uint64_t off = GUINT64_FROM_BE(table[k]) & L2E_OFFSET_MASK;
+            if (off) {
+                check_inc(cs, off, s->cluster_size);
+            }
+        }
+        g_free(table);
+    }
+    g_free(dir);
+}
+
 /* Fix OFLAG_COPIED in the active L1/L2 tables; counts errors not fixed. */
 static int check_oflag_copied(CheckState *cs, unsigned fix)
 {
@@ -1000,6 +1077,7 @@ int qcow2_check_refcounts(BDRVQcow2State *s, BlockCheckResult *res, unsigned fix
         check_l1(&cs, sn->l1_table_offset, sn->l1_size, NULL, false);
     }
     check_inc(&cs, s->snapshots_offset, s->snapshots_size);
+    check_bitmaps(&cs);
     check_inc(&cs, s->refcount_table_offset,
               (uint64_t)s->refcount_table_clusters << s->cluster_bits);
     for (uint64_t i = 0; i < s->refcount_table_size; i++) {
