@@ -200,6 +200,12 @@ qemu-img create -q -f qcow2 existing.qcow2 64M
 "$IMG" convert -n -O qcow2 qc.qcow2 existing.qcow2
 check "convert -n into an existing qemu-img image" bash -c "qemu-img check -q existing.qcow2 && qemu-img compare -q existing.qcow2 ref.raw"
 
+qemu-img create -q -f qcow2 bm.qcow2 64M
+qemu-img bitmap --add bm.qcow2 b0 && qemu-img bitmap --add -g 1M bm.qcow2 b1
+qemu-io -c 'write -P 7 0 3M' bm.qcow2 >/dev/null
+check "persistent bitmaps: our check agrees with qemu-img (no false leaks)" \
+    diff <("$IMG" check bm.qcow2 2>&1) <(qemu-img check bm.qcow2 2>&1)
+
 # ---------- check, compare: exit codes ----------
 
 qemu-img create -q -f qcow2 l.qcow2 64M
