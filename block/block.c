@@ -100,6 +100,16 @@ char *blk_resolve_backing_path(const char *image_filename, const char *backing)
     return bdrv_resolve_backing_path(image_filename, backing);
 }
 
+bool bdrv_probes_as_other_format(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(block_drivers); i++) {
+        if (block_drivers[i] != &bdrv_raw && block_drivers[i]->probe(buf, len) > 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static const BlockDriver *probe_format(HostFile *file, GError **err)
 {
     uint8_t buf[512];
@@ -161,11 +171,20 @@ BlockDriverState *bdrv_open(const char *filename, const char *format, unsigned f
         g_ptr_array_add(chain_ids, id);
     }
 
+    bool probed = false;
     if (!drv) {
         drv = probe_format(file, err);
         if (!drv) {
             host_file_close(file);
             return NULL;
+        }
+        probed = true;
+        if (drv == &bdrv_raw && writable) {
+            g_printerr("WARNING: Image format was not specified for '%s' and probing guessed "
+                       "raw.\n         Automatically detecting the format is dangerous for raw "
+                       "images, write operations on block 0 will be restricted.\n         "
+                       "Specify the 'raw' format explicitly to remove the restrictions.\n",
+                       filename);
         }
     }
 
@@ -176,6 +195,7 @@ BlockDriverState *bdrv_open(const char *filename, const char *format, unsigned f
     bs->file = file;
     bs->depth = depth;
     bs->read_only = !writable;
+    bs->probed = probed;
     bs->open_flags = flags;
     bs->cache = cache;
     g_mutex_init(&bs->lock);

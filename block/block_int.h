@@ -110,6 +110,8 @@ typedef struct BlockDriver {
 } BlockDriver;
 
 extern const BlockDriver bdrv_raw;
+/* True if the first bytes look like a format other than raw (probe guard). */
+bool bdrv_probes_as_other_format(const uint8_t *buf, size_t len);
 extern const BlockDriver bdrv_qcow2;
 
 struct BlockDriverState {
@@ -120,6 +122,7 @@ struct BlockDriverState {
     BlockDriverState *backing;   /* NULL: none (or not opened) */
     int depth;                   /* 0 for the top of a chain */
     bool read_only;
+    bool probed;                 /* format guessed, not given */
     unsigned open_flags;
     BlockCacheMode cache;
 

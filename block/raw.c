@@ -582,15 +582,53 @@ static int raw_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
     return host_file_preadv(bs->file, offset, qiov, qiov_offset, bytes, err);
 }
 
+/*
+ * An image whose format was probed as raw must not be turned into
+ * something else by the guest: a qcow2 header written to sector 0 would
+ * make the next probe follow a guest-chosen backing file on the host.
+ * Such writes are refused, as QEMU does.
+ */
+static int raw_check_probe_guard(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                                 const BlockIOV *qiov, size_t qiov_offset, GError **err)
+{
+    if (!bs->probed || offset >= 512) {
+        return 0;
+    }
+    uint8_t sector[512];
+    int ret = host_file_pread(bs->file, 0, sector, sizeof(sector), err);
+    if (ret < 0) {
+        return ret;
+    }
+    if (qiov) {
+        biov_to_buf(qiov, qiov_offset, sector + offset, MIN(bytes, 512 - offset));
+    } else {
+        memset(sector + offset, 0, MIN(bytes, 512 - offset));
+    }
+    if (bdrv_probes_as_other_format(sector, sizeof(sector))) {
+        return block_error(err, -EPERM, "'%s': refusing a write to block 0 that would make "
+                           "this probed raw image look like another format (give the format "
+                           "explicitly)", bs->filename);
+    }
+    return 0;
+}
+
 static int raw_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
                        const BlockIOV *qiov, size_t qiov_offset, GError **err)
 {
+    int ret = raw_check_probe_guard(bs, offset, bytes, qiov, qiov_offset, err);
+    if (ret < 0) {
+        return ret;
+    }
     return host_file_pwritev(bs->file, offset, qiov, qiov_offset, bytes, err);
 }
 
 static int raw_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes,
                              unsigned flags, GError **err)
 {
+    int ret = raw_check_probe_guard(bs, offset, bytes, NULL, 0, err);
+    if (ret < 0) {
+        return ret;
+    }
     return host_file_write_zeroes(bs->file, offset, bytes, err);
 }
 

@@ -241,6 +241,38 @@ static void test_probe(void)
     g_free(path);
 }
 
+/* A probed raw image can't be turned into a qcow2 by a write to block 0. */
+static void test_probe_guard(void)
+{
+    BlockBackend *blk = create_and_open("guard.raw", "raw", 1 << 20, BLK_CACHE_WRITEBACK);
+    blk_close(blk);
+    char *path = tmp_path("guard.raw");
+    GError *err = NULL;
+    uint8_t hdr[512] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+    blk = blk_open(path, NULL, BLK_OPEN_RDWR, BLK_CACHE_WRITEBACK, &err);
+    g_assert_nonnull(blk);
+    g_assert_cmpint(blk_pwrite(blk, 0, hdr, sizeof(hdr), &err), ==, -EPERM);
+    g_assert_nonnull(strstr(err->message, "block 0"));
+    g_clear_error(&err);
+    /* Harmless writes to block 0 and anything elsewhere are fine. */
+    uint8_t plain[512];
+    memset(plain, 0x11, sizeof(plain));
+    g_assert_cmpint(blk_pwrite(blk, 0, plain, sizeof(plain), &err), ==, 0);
+    g_assert_cmpint(blk_pwrite(blk, 4096, hdr, sizeof(hdr), &err), ==, 0);
+    /* Splitting the header over two writes doesn't get around it. */
+    uint8_t zero[512] = { 0 };
+    g_assert_cmpint(blk_pwrite(blk, 0, zero, sizeof(zero), &err), ==, 0);
+    g_assert_cmpint(blk_pwrite(blk, 0, hdr, 4, &err), ==, 0);
+    g_assert_cmpint(blk_pwrite(blk, 4, hdr + 4, 4, &err), ==, -EPERM);
+    g_clear_error(&err);
+    blk_close(blk);
+    /* With the format given explicitly the guest owns every byte. */
+    blk = blk_open(path, "raw", BLK_OPEN_RDWR, BLK_CACHE_WRITEBACK, &err);
+    g_assert_cmpint(blk_pwrite(blk, 0, hdr, sizeof(hdr), &err), ==, 0);
+    blk_close(blk);
+    g_free(path);
+}
+
 /* ---- O_DIRECT ---- */
 
 static void test_direct_io(void)
@@ -485,6 +517,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/raw-sync", test_raw_sync);
     g_test_add_func("/block/open-errors", test_open_errors);
     g_test_add_func("/block/probe", test_probe);
+    g_test_add_func("/block/probe-guard", test_probe_guard);
     g_test_add_func("/block/direct-io", test_direct_io);
     g_test_add_func("/block/aio", test_aio);
     g_test_add_func("/block/aio-drain", test_drain);
