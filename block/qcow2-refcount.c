@@ -517,32 +517,45 @@ int64_t qcow2_alloc_clusters(BDRVQcow2State *s, uint64_t n, GError **err)
     return off;
 }
 
+/*
+ * Compressed data is packed back to back.  A piece that doesn't fit in the
+ * rest of the current cluster continues into the next one when that one is
+ * free and contiguous; every host cluster a piece touches gets one
+ * reference for it (that is what the check counts).
+ */
 int64_t qcow2_alloc_bytes(BDRVQcow2State *s, uint64_t size, GError **err)
 {
-    g_assert(size > 0 && size <= s->cluster_size);
+    g_assert(size > 0 && size < s->cluster_size);
     uint64_t off = s->free_byte_offset;
-    if (off && qcow2_offset_into_cluster(s, off) &&
-        s->cluster_size - qcow2_offset_into_cluster(s, off) >= size) {
-        /* Share the partly used cluster: one more reference to it. */
-        GError *local = NULL;
-        int ret = qcow2_update_refcount(s, off, 1, 1, &local);
-        if (ret == 0) {
-            s->free_byte_offset = off + size;
-            return off;
-        }
-        if (ret != -ERANGE) {
-            g_propagate_error(err, local);
+    if (off && !qcow2_offset_into_cluster(s, off)) {
+        off = 0;   /* the last piece ended exactly at a cluster boundary */
+    }
+    if (off) {
+        uint64_t rc;
+        int ret = qcow2_get_refcount(s, off >> s->cluster_bits, &rc, err);
+        if (ret < 0) {
             return ret;
         }
-        /* Narrow refcounts: the cluster can't take another reference; start a new one. */
-        g_error_free(local);
+        if (rc == 0 || rc >= s->refcount_max) {
+            off = 0;   /* freed meanwhile, or can't take another reference */
+        }
     }
-    int64_t new_off = qcow2_alloc_clusters(s, 1, err);
-    if (new_off < 0) {
-        return new_off;
+    if (!off || s->cluster_size - qcow2_offset_into_cluster(s, off) < size) {
+        int64_t next = find_free_clusters(s, 1, err);
+        if (next < 0) {
+            return next;
+        }
+        if (!off || qcow2_start_of_cluster(s, off) + s->cluster_size != (uint64_t)next) {
+            off = next;   /* not contiguous: start afresh */
+        }
     }
-    s->free_byte_offset = new_off + size;
-    return new_off;
+    int ret = qcow2_update_refcount(s, off, size, 1, err);
+    if (ret < 0) {
+        s->free_byte_offset = 0;
+        return ret;
+    }
+    s->free_byte_offset = off + size;
+    return off;
 }
 
 void qcow2_free_deferred(BDRVQcow2State *s, uint64_t offset, uint64_t length)
