@@ -89,6 +89,9 @@ for ct in zlib zstd; do
     check "convert -c ($ct): compare" qsame wc.qcow2 ref.raw
     check "convert -c ($ct): clusters are compressed" bash -c \
         "qemu-img check --output=json wc.qcow2 | grep -q '\"compressed-clusters\"'"
+    qemu-img convert -c -O qcow2 -o compression_type=$ct ref.raw qwc.qcow2
+    check "convert -c ($ct): no bigger than qemu-img's (+2%)" \
+        bash -c "[ \$(stat -c %s wc.qcow2) -le \$(( \$(stat -c %s qwc.qcow2) * 102 / 100 )) ]"
 done
 "$IMG" convert -O raw w.qcow2 back.raw
 check "convert qcow2->raw is byte-identical" cmp back.raw ref.raw
