@@ -502,7 +502,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     /* A directory on the build's disk (tmpfs would refuse O_DIRECT). */
-    char *base = g_strdup(g_getenv("IOEMU_BUILD") ? g_getenv("IOEMU_BUILD") : ".");
+    /* The build directory (the runner sets it) is on a real disk; else $TMPDIR. */
+    char *base = g_strdup(g_getenv("IOEMU_BUILD") ? g_getenv("IOEMU_BUILD") : g_get_tmp_dir());
     tmp_dir = g_build_filename(base, "tmp-test-block-XXXXXX", NULL);
     if (!g_mkdtemp(tmp_dir)) {
         g_free(tmp_dir);
