@@ -444,8 +444,8 @@ static bool opt_smp(XenDmOptions *o, const char *opt, const char *arg, GError **
     for (guint i = 0; i < kv->len && ok; i++) {
         KeyVal *p = kv->pdata[i];
 
-        if (!p->value || !parse_uint(p->value, 1024, &v)) {
-            ok = OPT_ERROR("%s %s: '%s' needs a number", opt, arg, p->key);
+        if (!p->value || !parse_uint(p->value, 1024, &v) || v == 0) {
+            ok = OPT_ERROR("%s %s: '%s' needs a positive number", opt, arg, p->key);
         } else if (!strcmp(p->key, "cpus")) {
             cpus = v;
         } else if (!strcmp(p->key, "maxcpus")) {
