@@ -71,6 +71,22 @@ static SegType classify(int st, bool target_has_backing)
 
 static int write_zero_range(ConvertState *cs, int64_t dst, int64_t n, GError **err)
 {
+    if (cs->sparse_size == 0 && !cs->compress) {
+        /* -S 0: a fully allocated target, zeros written as data. */
+        static uint8_t *zeros;
+        if (!zeros) {
+            zeros = g_malloc0(IO_CHUNK);
+        }
+        for (int64_t done = 0; done < n;) {
+            int64_t step = MIN(n - done, (int64_t)IO_CHUNK);
+            int ret = blk_pwrite(cs->target, dst + done, zeros, step, err);
+            if (ret < 0) {
+                return ret;
+            }
+            done += step;
+        }
+        return 0;
+    }
     if (cs->target_zero_init && !cs->target_has_backing) {
         return 0;
     }
@@ -483,7 +499,7 @@ int img_convert(int argc, char **argv)
         }
     }
     /* With its backing chain: partial-cluster writes copy from it. */
-    target = img_open(out_filename, no_create ? NULL : out_fmt, BLK_OPEN_RDWR, cache);
+    target = img_open(out_filename, out_fmt, BLK_OPEN_RDWR, cache);
     if (!target) {
         goto out;
     }

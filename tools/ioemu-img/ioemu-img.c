@@ -46,16 +46,20 @@ bool img_parse_cache(const char *name, BlockCacheMode *mode)
     return true;
 }
 
+static double progress_last = -1;
+
 void img_progress(bool enabled, double percent)
 {
-    static double last = -1;
     if (!enabled) {
         return;
     }
-    if (percent - last < 1.0 && percent < 100.0 && last >= 0) {
+    if (percent - progress_last < 1.0 && percent < 100.0 && progress_last >= 0) {
         return;
     }
-    last = percent;
+    if (percent >= 100.0 && progress_last >= 100.0) {
+        return;
+    }
+    progress_last = percent;
     printf("    (%3.2f/100%%)\r", percent);
     fflush(stdout);
 }
@@ -63,7 +67,8 @@ void img_progress(bool enabled, double percent)
 void img_progress_done(bool enabled)
 {
     if (enabled) {
-        printf("    (100.00/100%%)\r\n");
+        img_progress(true, 100.0);
+        putchar('\n');
         fflush(stdout);
     }
 }
