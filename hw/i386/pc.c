@@ -19,6 +19,7 @@
 #include "hw/core/log.h"
 #include "hw/i386/i440fx.h"
 #include "hw/i386/piix3.h"
+#include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/port92.h"
@@ -407,6 +408,12 @@ static bool pc_add_port92(PCBoard *b, GError **err)
     return true;
 }
 
+static bool pc_add_i8042(PCBoard *b, GError **err)
+{
+    i8042_create(b->m, b->gsi[I8042_KBD_IRQ], b->gsi[I8042_AUX_IRQ], NULL);
+    return true;
+}
+
 static bool pc_add_fw_cfg(PCBoard *b, GError **err)
 {
     b->fw_cfg = fw_cfg_create(b->m, FW_CFG_IO_BASE, FW_CFG_DMA_IO_BASE);
@@ -443,6 +450,7 @@ static const struct {
     { "mc146818rtc",    pc_add_rtc },         /* 0x70-0x73; IRQ 8; CMOS sizes and boot order */
     { "serial",         pc_add_serial },      /* COM1-4: 0x3f8/4, 0x2f8/3, 0x3e8/4, 0x2e8/3 */
     { "port92",         pc_add_port92 },      /* 0x92: A20, fast reset */
+    { "i8042",          pc_add_i8042 },       /* 0x60/0x64: keyboard IRQ 1, mouse IRQ 12 */
     { "fw_cfg",         pc_add_fw_cfg },      /* 0x510-0x511, DMA 0x514 */
     { "debugcon",       pc_add_debugcon },    /* 0xe9 */
     { "isa-debug-exit", pc_add_debugexit },   /* 0x501 */
