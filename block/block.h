@@ -17,7 +17,8 @@
  * the backend's lock, so synchronous and asynchronous callers may be mixed.
  *
  * Errors: data-path calls return 0 or a negative errno, and fill *err (may
- * be NULL) with a message that names the image and what failed.
+ * be NULL) with a message that names the image and what failed; the GError
+ * domain is IOEMU_ERROR (hw/core/device.h) and its code the positive errno.
  */
 #ifndef BLOCK_BLOCK_H
 #define BLOCK_BLOCK_H

@@ -38,7 +38,11 @@ int block_error(GError **err, int ret, const char *fmt, ...)
         va_start(ap, fmt);
         char *msg = g_strdup_vprintf(fmt, ap);
         va_end(ap);
-        g_set_error(err, g_quark_from_static_string("ioemu-block-error"), -ret, "%s", msg);
+        /*
+         * The domain is IOEMU_ERROR (hw/core/device.h) by its quark name, so the
+         * block layer and ioemu-img need no code from hw/core; the code is the errno.
+         */
+        g_set_error(err, g_quark_from_static_string("ioemu-error-quark"), -ret, "%s", msg);
         g_free(msg);
     }
     return ret;
