@@ -191,14 +191,37 @@ static bool dm_ram_write(void *opaque, uint64_t gpa, const void *buf, size_t len
     return mapcache_write(((XenDm *)opaque)->mapcache, gpa, buf, len);
 }
 
+/*
+ * Xen turns an access to 0xcfc-0xcff into PCI_CONFIG with register
+ * (CF8 & 0xfc) | (port & 3) and the access size, so a word at 0xcfd
+ * arrives as register 0x61, size 2.  The bus takes naturally aligned
+ * accesses; split the others into bytes, as QEMU's config write does.
+ */
 static uint32_t dm_pci_read(void *opaque, uint32_t sbdf, uint32_t reg, unsigned size)
 {
-    return xenfv_pci_config_read(((XenDm *)opaque)->m, sbdf, reg, size);
+    Machine *m = ((XenDm *)opaque)->m;
+    uint32_t v = 0;
+
+    if (!(reg & (size - 1))) {
+        return xenfv_pci_config_read(m, sbdf, reg, size);
+    }
+    for (unsigned i = 0; i < size; i++) {
+        v |= (xenfv_pci_config_read(m, sbdf, reg + i, 1) & 0xff) << (8 * i);
+    }
+    return v;
 }
 
 static void dm_pci_write(void *opaque, uint32_t sbdf, uint32_t reg, uint32_t value, unsigned size)
 {
-    xenfv_pci_config_write(((XenDm *)opaque)->m, sbdf, reg, value, size);
+    Machine *m = ((XenDm *)opaque)->m;
+
+    if (!(reg & (size - 1))) {
+        xenfv_pci_config_write(m, sbdf, reg, value, size);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++) {
+        xenfv_pci_config_write(m, sbdf, reg + i, (value >> (8 * i)) & 0xff, 1);
+    }
 }
 
 static void dm_invalidate(void *opaque)
