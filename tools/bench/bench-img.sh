@@ -4,16 +4,17 @@
 # side by side in one run on the same files.
 #
 #   convert raw->qcow2 and qcow2->raw of a 1 GiB image holding 256 MiB of
-#   random data (4 x 64 MiB, the rest a hole): median wall time and peak RSS
-#   over ROUNDS runs, and the ioemu/qemu ratios (goal: <= 1.0);
+#   random data (4 x 64 MiB, the rest a hole): median wall time, CPU time
+#   (user+sys, steadier on a loaded machine) and peak RSS over ROUNDS runs,
+#   and the ioemu/qemu ratios (goal: <= 1.0);
 #   sequential write and read throughput through each block layer
 #   (`bench`, 1 MiB requests, queue depth 8, cache=none) on raw and qcow2.
 #
-# Usage: tools/bench/bench-img.sh [BUILD_DIR]   (env: ROUNDS=3, BENCH_DIR=BUILD/bench-img)
+# Usage: tools/bench/bench-img.sh [BUILD_DIR]   (env: ROUNDS=5, BENCH_DIR=BUILD/bench-img)
 set -eu
 BUILD=${1:-build}
 IMG=$(realpath "$BUILD/ioemu-img")
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DIR=${BENCH_DIR:-$BUILD/bench-img}
 command -v qemu-img >/dev/null || { echo "bench-img: qemu-img not installed"; exit 1; }
 [ -x "$IMG" ] || { echo "bench-img: $IMG not built"; exit 1; }
@@ -30,7 +31,7 @@ for i in 0 1 2 3; do
 done
 qemu-img convert -f raw -O qcow2 src.raw ref.qcow2
 
-# run TOOL ARGS...: prints "seconds max_rss_kb" (wall time to the millisecond)
+# run TOOL ARGS...: prints "wall_seconds max_rss_kb cpu_seconds"
 run() {
     sync
     python3 -c '
@@ -44,13 +45,14 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 if status:
     sys.exit("bench-img: %s failed" % " ".join(sys.argv[1:]))
-print("%.4f %d" % (time.monotonic() - t0, usage.ru_maxrss))
+print("%.4f %d %.4f" % (time.monotonic() - t0, usage.ru_maxrss,
+                       usage.ru_utime + usage.ru_stime))
 ' "$@"
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-declare -A T R
+declare -A T R C
 ops="raw-to-qcow2 qcow2-to-raw"
 for r in $(seq "$ROUNDS"); do
     for op in $ops; do
@@ -65,9 +67,10 @@ for r in $(seq "$ROUNDS"); do
             raw-to-qcow2) set -- "$bin" convert -f raw -O qcow2 src.raw out.qcow2 ;;
             qcow2-to-raw) set -- "$bin" convert -f qcow2 -O raw ref.qcow2 out.raw ;;
             esac
-            read -r secs rss < <(run "$@")
+            read -r secs rss cpu < <(run "$@")
             T[$op.$tool]="${T[$op.$tool]:-} $secs"
             R[$op.$tool]="${R[$op.$tool]:-} $rss"
+            C[$op.$tool]="${C[$op.$tool]:-} $cpu"
             if [ "$r" = 1 ]; then
                 # The result must be right before its speed matters.
                 if [ "$op" = raw-to-qcow2 ]; then
@@ -81,19 +84,22 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 
-printf '\n%-14s %-10s %10s %14s\n' operation tool "time (s)" "peak RSS (MiB)"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall times are noisy under load)"
+printf '\n%-14s %-10s %10s %10s %14s\n' operation tool "wall (s)" "CPU (s)" "peak RSS (MiB)"
 summary=""
 for op in $ops; do
     for tool in ioemu qemu; do
         t=$(echo ${T[$op.$tool]} | tr ' ' '\n' | median)
+        c=$(echo ${C[$op.$tool]} | tr ' ' '\n' | median)
         m=$(echo ${R[$op.$tool]} | tr ' ' '\n' | median)
-        printf '%-14s %-10s %10.3f %14.1f\n' "$op" "$tool-img" "$t" "$(echo "$m / 1024" | bc -l)"
-        eval "t_$tool=$t; m_$tool=$m"
+        printf '%-14s %-10s %10.3f %10.3f %14.1f\n' "$op" "$tool-img" "$t" "$c" "$(echo "$m / 1024" | bc -l)"
+        eval "t_$tool=$t; c_$tool=$c; m_$tool=$m"
     done
     tr=$(echo "$t_ioemu / $t_qemu" | bc -l)
+    cr=$(echo "$c_ioemu / $c_qemu" | bc -l)
     mr=$(echo "$m_ioemu / $m_qemu" | bc -l)
-    printf '%-14s %-10s %10.2f %14.2f\n' "$op" "ratio" "$tr" "$mr"
-    summary="$summary $op time ratio $(printf %.2f "$tr") rss ratio $(printf %.2f "$mr");"
+    printf '%-14s %-10s %10.2f %10.2f %14.2f\n' "$op" "ratio" "$tr" "$cr" "$mr"
+    summary="$summary $op time ratio $(printf %.2f "$tr") cpu ratio $(printf %.2f "$cr") rss ratio $(printf %.2f "$mr");"
 done
 
 echo
