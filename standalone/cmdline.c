@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "block/block.h"
 #include "hw/core/device.h"
 
 #define IOEMU_VERSION "0.1"
@@ -457,6 +458,341 @@ static bool opt_serial(CmdlineOptions *opts, const char *option, const char *arg
     return true;
 }
 
+/* ---- disks: -drive, -hda..-hdd, -cdrom, -device ide-hd/ide-cd ---- */
+
+void cmdline_drive_free(CmdlineDrive *d)
+{
+    if (!d) {
+        return;
+    }
+    g_free(d->id);
+    g_free(d->file);
+    g_free(d->format);
+    g_free(d->cache);
+    g_free(d);
+}
+
+static void cmdline_drive_free_cb(gpointer p)
+{
+    cmdline_drive_free(p);
+}
+
+static bool parse_small_int(const char *option, const char *key, const char *value, int max, int *out,
+                            GError **err)
+{
+    uint64_t v;
+
+    if (!parse_uint(value, (uint64_t)max, &v)) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s: %s=%s: expected a number 0..%d", option, key, value, max);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+CmdlineDrive *cmdline_parse_drive(const char *option, const char *arg, GError **err)
+{
+    g_autoptr(GPtrArray) kvs = keyval_parse(option, arg, "file", err);
+    CmdlineDrive *d;
+
+    if (!kvs) {
+        return NULL;
+    }
+    d = g_new0(CmdlineDrive, 1);
+    d->index = d->bus = d->unit = -1;
+    for (guint i = 0; i < kvs->len; i++) {
+        KeyVal *kv = kvs->pdata[i];
+        const char *k = kv->key, *v = kv->value;
+        bool on;
+        BlockCacheMode mode;
+
+        if (!strcmp(k, "file")) {
+            g_free(d->file);
+            d->file = *v ? g_strdup(v) : NULL;
+        } else if (!strcmp(k, "if")) {
+            if (!strcmp(v, "none")) {
+                d->if_none = true;
+            } else if (!strcmp(v, "ide")) {
+                d->if_none = false;
+            } else {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: if=%s: unsupported interface (ide, none)", option, v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "index")) {
+            if (!parse_small_int(option, k, v, CMDLINE_IDE_SLOTS - 1, &d->index, err)) {
+                goto fail;
+            }
+        } else if (!strcmp(k, "bus")) {
+            if (!parse_small_int(option, k, v, CMDLINE_IDE_SLOTS / 2 - 1, &d->bus, err)) {
+                goto fail;
+            }
+        } else if (!strcmp(k, "unit")) {
+            if (!parse_small_int(option, k, v, 1, &d->unit, err)) {
+                goto fail;
+            }
+        } else if (!strcmp(k, "media")) {
+            if (!strcmp(v, "disk")) {
+                d->cdrom = false;
+            } else if (!strcmp(v, "cdrom")) {
+                d->cdrom = true;
+            } else {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: media=%s: expected 'disk' or 'cdrom'", option, v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "format")) {
+            if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: format=%s: unsupported image format (raw, qcow2)",
+                            option, v);
+                goto fail;
+            }
+            g_free(d->format);
+            d->format = g_strdup(v);
+        } else if (!strcmp(k, "readonly")) {
+            if (!parse_on_off(option, k, v, &d->readonly, err)) {
+                goto fail;
+            }
+        } else if (!strcmp(k, "cache")) {
+            if (!blk_parse_cache_mode(v, &mode)) {
+                g_set_error(err, IOEMU_ERROR, 0,
+                            "%s: cache=%s: expected writeback, writethrough, none, directsync or unsafe",
+                            option, v);
+                goto fail;
+            }
+            g_free(d->cache);
+            d->cache = g_strdup(v);
+        } else if (!strcmp(k, "id")) {
+            g_free(d->id);
+            d->id = g_strdup(v);
+        } else if (!strcmp(k, "snapshot")) {
+            if (!parse_on_off(option, k, v, &on, err)) {
+                goto fail;
+            }
+            if (on) {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: snapshot=on is not supported", option);
+                goto fail;
+            }
+        } else if (!strcmp(k, "aio") || !strcmp(k, "discard") || !strcmp(k, "werror") ||
+                   !strcmp(k, "rerror") || !strcmp(k, "detect-zeroes") || !strcmp(k, "copy-on-read")) {
+            /* Accepted as QEMU spells them (libxl passes some); the block layer's defaults apply. */
+        } else {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: unsupported drive property '%s'", option, k);
+            goto fail;
+        }
+    }
+    if (d->index >= 0 && (d->bus >= 0 || d->unit >= 0)) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s %s: index= cannot be used with bus= and unit=", option, arg);
+        goto fail;
+    }
+    if (d->if_none && (d->index >= 0 || d->bus >= 0 || d->unit >= 0)) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s %s: if=none drives take no index/bus/unit (use -device)",
+                    option, arg);
+        goto fail;
+    }
+    if (d->if_none && !d->id) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s %s: if=none needs id=", option, arg);
+        goto fail;
+    }
+    return d;
+
+fail:
+    cmdline_drive_free(d);
+    return NULL;
+}
+
+static bool opt_drive(CmdlineOptions *opts, const char *option, const char *arg, GError **err)
+{
+    CmdlineDrive *d = cmdline_parse_drive(option, arg, err);
+
+    if (!d) {
+        return false;
+    }
+    if (d->id) {
+        for (guint i = 0; i < opts->drives->len; i++) {
+            CmdlineDrive *o = opts->drives->pdata[i];
+            if (o->id && !strcmp(o->id, d->id)) {
+                g_set_error(err, IOEMU_ERROR, 0, "%s %s: duplicate drive id '%s'", option, arg, d->id);
+                cmdline_drive_free(d);
+                return false;
+            }
+        }
+    }
+    g_ptr_array_add(opts->drives, d);
+    return true;
+}
+
+/* -hda..-hdd FILE and -cdrom FILE: shorthands for -drive file=FILE,index=N[,media=cdrom]. */
+static bool opt_drive_shorthand(CmdlineOptions *opts, const char *option, const char *arg, int index,
+                                bool cdrom, GError **err)
+{
+    CmdlineDrive *d;
+
+    if (*arg == '\0' && !cdrom) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s: empty file name", option);
+        return false;
+    }
+    d = g_new0(CmdlineDrive, 1);
+    d->index = index;
+    d->bus = d->unit = -1;
+    d->cdrom = cdrom;
+    d->file = *arg ? g_strdup(arg) : NULL;
+    g_ptr_array_add(opts->drives, d);
+    return true;
+}
+
+/* -device ide-hd|ide-cd|ide-drive,...: checked now, placed when every -drive is known. */
+static bool opt_ide_device(CmdlineOptions *opts, const char *option, const char *arg, GPtrArray *kvs,
+                           GError **err)
+{
+    bool has_drive = false;
+
+    for (guint i = 1; i < kvs->len; i++) {
+        KeyVal *kv = kvs->pdata[i];
+        int n;
+        if (!strcmp(kv->key, "drive")) {
+            has_drive = true;
+        } else if (!strcmp(kv->key, "bus")) {
+            if (strcmp(kv->value, "ide.0") && strcmp(kv->value, "ide.1")) {
+                g_set_error(err, IOEMU_ERROR, 0, "%s: bus=%s: no such bus (ide.0, ide.1)", option, kv->value);
+                return false;
+            }
+        } else if (!strcmp(kv->key, "unit")) {
+            if (!parse_small_int(option, kv->key, kv->value, 1, &n, err)) {
+                return false;
+            }
+        } else if (!strcmp(kv->key, "bootindex")) {
+            if (!parse_small_int(option, kv->key, kv->value, 0x7fffffff, &n, err)) {
+                return false;
+            }
+        } else if (!strcmp(kv->key, "id")) {
+            /* names the device; nothing refers to it yet */
+        } else {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: %s has no property '%s'", option,
+                        ((KeyVal *)kvs->pdata[0])->value, kv->key);
+            return false;
+        }
+    }
+    if (!has_drive) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s %s: drive= is required", option, arg);
+        return false;
+    }
+    g_ptr_array_add(opts->ide_devices, g_strdup(arg));
+    return true;
+}
+
+static bool ide_slot_take(CmdlineOptions *opts, CmdlineDrive *d, int bus, int unit, const char *what,
+                          GError **err)
+{
+    int index;
+
+    if (bus < 0) {
+        /* First free slot, bus 0 first (QEMU's drive_new without index). */
+        for (index = 0; index < CMDLINE_IDE_SLOTS && opts->ide[index]; index++) {
+        }
+        if (index == CMDLINE_IDE_SLOTS) {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: no free IDE slot (ide.0 and ide.1 hold two units each)", what);
+            return false;
+        }
+    } else if (unit < 0) {
+        index = bus * 2;
+        if (opts->ide[index]) {
+            index++;
+        }
+        if (opts->ide[index]) {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: bus ide.%d has no free unit", what, bus);
+            return false;
+        }
+    } else {
+        index = bus * 2 + unit;
+    }
+    if (opts->ide[index]) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s: drive with bus=%d, unit=%d (index=%d) exists",
+                    what, index / 2, index % 2, index);
+        return false;
+    }
+    opts->ide[index] = d;
+    return true;
+}
+
+/* Put every if=ide drive and every -device ide-* in its IDE slot, as QEMU would. */
+static bool cmdline_place_drives(CmdlineOptions *opts, GError **err)
+{
+    for (guint i = 0; i < opts->drives->len; i++) {
+        CmdlineDrive *d = opts->drives->pdata[i];
+        g_autofree char *what = g_strdup_printf("-drive %s", d->file ? d->file : (d->id ? d->id : "(empty)"));
+        if (d->if_none) {
+            continue;
+        }
+        int bus = d->bus, unit = d->unit;
+        if (d->index >= 0) {
+            bus = d->index / 2;
+            unit = d->index % 2;
+        } else if (bus < 0 && unit >= 0) {
+            bus = 0;
+        }
+        if (!ide_slot_take(opts, d, bus, unit, what, err)) {
+            return false;
+        }
+    }
+    for (guint i = 0; i < opts->ide_devices->len; i++) {
+        const char *arg = opts->ide_devices->pdata[i];
+        g_autoptr(GPtrArray) kvs = keyval_parse("-device", arg, "driver", err);
+        g_autofree char *what = g_strdup_printf("-device %s", arg);
+        CmdlineDrive *d = NULL;
+        int bus = -1, unit = -1, bootindex = -1;
+        const char *drive_id = NULL;
+        if (!kvs) {
+            return false;
+        }
+        for (guint k = 1; k < kvs->len; k++) {
+            KeyVal *kv = kvs->pdata[k];
+            uint64_t v;
+            if (!strcmp(kv->key, "drive")) {
+                drive_id = kv->value;
+            } else if (!strcmp(kv->key, "bus")) {
+                bus = kv->value[4] - '0';
+            } else if (!strcmp(kv->key, "unit") && parse_uint(kv->value, 1, &v)) {
+                unit = (int)v;
+            } else if (!strcmp(kv->key, "bootindex") && parse_uint(kv->value, 0x7fffffff, &v)) {
+                bootindex = (int)v;
+            }
+        }
+        for (guint k = 0; k < opts->drives->len; k++) {
+            CmdlineDrive *o = opts->drives->pdata[k];
+            if (o->id && !strcmp(o->id, drive_id)) {
+                d = o;
+                break;
+            }
+        }
+        if (!d) {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: no -drive with id '%s'", what, drive_id);
+            return false;
+        }
+        if (!d->if_none || d->attached) {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: drive '%s' is already in use", what, drive_id);
+            return false;
+        }
+        if (bus < 0 && unit >= 0) {
+            g_set_error(err, IOEMU_ERROR, 0, "%s: unit= needs bus=", what);
+            return false;
+        }
+        d->attached = true;
+        d->cdrom = !strcmp(((KeyVal *)kvs->pdata[0])->value, "ide-cd");
+        d->has_bootindex = bootindex >= 0;
+        d->bootindex = bootindex;
+        if (!ide_slot_take(opts, d, bus, unit, what, err)) {
+            return false;
+        }
+    }
+    for (int i = 0; i < CMDLINE_IDE_SLOTS; i++) {
+        CmdlineDrive *d = opts->ide[i];
+        if (d && !d->cdrom && !d->file) {
+            g_set_error(err, IOEMU_ERROR, 0, "IDE index %d: a hard disk needs file=", i);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool opt_device(CmdlineOptions *opts, const char *option, const char *arg, GError **err)
 {
     g_autoptr(GPtrArray) kvs = keyval_parse(option, arg, "driver", err);
@@ -471,8 +807,13 @@ static bool opt_device(CmdlineOptions *opts, const char *option, const char *arg
     if (!strcmp(drv->value, "help")) {
         g_free(opts->help_text);
         opts->help_text = g_strdup("Devices that -device can add:\n"
-                                   "name \"isa-debug-exit\", bus ISA (iobase=, iosize=)\n");
+                                   "name \"isa-debug-exit\", bus ISA (iobase=, iosize=)\n"
+                                   "name \"ide-hd\", bus IDE (drive=, bus=ide.N, unit=, bootindex=)\n"
+                                   "name \"ide-cd\", bus IDE (drive=, bus=ide.N, unit=, bootindex=)\n");
         return true;
+    }
+    if (!strcmp(drv->value, "ide-hd") || !strcmp(drv->value, "ide-cd")) {
+        return opt_ide_device(opts, option, arg, kvs, err);
     }
     if (strcmp(drv->value, "isa-debug-exit")) {
         g_set_error(err, IOEMU_ERROR, 0, "%s: unknown device model '%s' (use -device help)",
@@ -628,6 +969,7 @@ typedef enum {
     O_NOGRAPHIC, O_DISPLAY, O_NO_REBOOT, O_NO_SHUTDOWN, O_DEVICE, O_DEBUGCON, O_BOOT,
     O_QTEST, O_QTEST_LOG, O_NAME, O_NODEFAULTS, O_NO_USER_CONFIG, O_LOG_ITEMS, O_LOG_FILE,
     O_START_PAUSED, O_NONE_ONLY, O_HELP, O_VERSION,
+    O_DRIVE, O_HDA, O_HDB, O_HDC, O_HDD, O_CDROM,
 } OptionId;
 
 typedef struct OptionDesc {
@@ -665,6 +1007,12 @@ static const OptionDesc option_table[] = {
     { "net", O_NONE_ONLY, true },
     { "monitor", O_NONE_ONLY, true },
     { "parallel", O_NONE_ONLY, true },
+    { "drive", O_DRIVE, true },
+    { "hda", O_HDA, true },
+    { "hdb", O_HDB, true },
+    { "hdc", O_HDC, true },
+    { "hdd", O_HDD, true },
+    { "cdrom", O_CDROM, true },
     { "h", O_HELP, false },
     { "help", O_HELP, false },
     { "version", O_VERSION, false },
@@ -676,6 +1024,8 @@ void cmdline_options_init(CmdlineOptions *opts)
     opts->ram_size = DEFAULT_RAM_SIZE;
     opts->smp_cpus = 1;
     opts->chardevs = g_ptr_array_new_with_free_func(g_free);
+    opts->drives = g_ptr_array_new_with_free_func(cmdline_drive_free_cb);
+    opts->ide_devices = g_ptr_array_new_with_free_func(g_free);
 }
 
 void cmdline_options_clear(CmdlineOptions *opts)
@@ -696,6 +1046,12 @@ void cmdline_options_clear(CmdlineOptions *opts)
     g_free(opts->log_items);
     g_free(opts->log_file);
     g_free(opts->help_text);
+    if (opts->drives) {
+        g_ptr_array_free(opts->drives, true);
+    }
+    if (opts->ide_devices) {
+        g_ptr_array_free(opts->ide_devices, true);
+    }
     memset(opts, 0, sizeof(*opts));
 }
 
@@ -771,6 +1127,15 @@ static bool apply_option(CmdlineOptions *opts, const OptionDesc *d, const char *
     case O_VERSION:
         opts->show_version = true;
         return true;
+    case O_DRIVE:
+        return opt_drive(opts, option, arg, err);
+    case O_HDA:
+    case O_HDB:
+    case O_HDC:
+    case O_HDD:
+        return opt_drive_shorthand(opts, option, arg, d->id - O_HDA, false, err);
+    case O_CDROM:
+        return opt_drive_shorthand(opts, option, arg, 2, true, err);
     }
     g_assert_not_reached();
 }
@@ -815,7 +1180,7 @@ bool cmdline_parse(int argc, char **argv, CmdlineOptions *opts, GError **err)
             return true;
         }
     }
-    return true;
+    return cmdline_place_drives(opts, err);
 }
 
 void cmdline_print_version(FILE *f)
@@ -839,6 +1204,13 @@ void cmdline_print_help(FILE *f)
         "  -smp N|cpus=N[,sockets=,cores=,threads=,maxcpus=]   number of CPUs (default 1)\n"
         "  -bios FILE               firmware image (default /usr/share/seabios/bios.bin)\n"
         "  -boot [order=]DRIVES[,once=DRIVES]   boot order, e.g. cd (menu=, strict= only off)\n"
+        "  -drive file=FILE[,if=ide|none][,index=N|bus=B,unit=U][,media=disk|cdrom]\n"
+        "         [,format=raw|qcow2][,readonly=on|off][,cache=writeback|writethrough|none|\n"
+        "         directsync|unsafe][,id=ID]   a disk or CD-ROM on the PIIX3 IDE (index 0-3)\n"
+        "  -hda/-hdb/-hdc/-hdd FILE  IDE disk at index 0/1/2/3\n"
+        "  -cdrom FILE              IDE CD-ROM at index 2\n"
+        "  -device ide-hd|ide-cd,drive=ID[,bus=ide.0|ide.1][,unit=0|1][,bootindex=N]\n"
+        "                           attach an if=none drive\n"
         "  -device isa-debug-exit[,iobase=0x501][,iosize=0x2]  guest-requested exit: a write\n"
         "                           of V exits with status (V << 1) | 1\n"
         "  -name NAME               guest name\n"

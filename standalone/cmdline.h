@@ -17,6 +17,29 @@
 #include <stdio.h>
 
 #define CMDLINE_MAX_SERIAL 4
+/* IDE slots of the pc board: index = bus * 2 + unit (ide.0 / ide.1, units 0 and 1). */
+#define CMDLINE_IDE_SLOTS  4
+
+/*
+ * One -drive (or -hda..-hdd, -cdrom).  QEMU's keys: file=, if=ide|none,
+ * index=, bus=, unit=, media=disk|cdrom, format=raw|qcow2, readonly=,
+ * cache=, id=, and aio=/discard=/werror=/rerror=/detect-zeroes=/snapshot=off
+ * accepted for compatibility.  An if=none drive is attached by
+ * -device ide-hd|ide-cd,drive=ID[,bus=ide.N][,unit=U][,bootindex=B].
+ */
+typedef struct CmdlineDrive {
+    char *id;                     /* id=, NULL if none */
+    char *file;                   /* NULL: no medium (CD-ROM only) */
+    char *format;                 /* NULL: probe */
+    char *cache;                  /* NULL: writeback */
+    bool if_none;                 /* if=none: only -device attaches it */
+    bool cdrom;                   /* media=cdrom / -device ide-cd */
+    bool readonly;
+    int index, bus, unit;         /* -1: not given */
+    bool has_bootindex;           /* -device ...,bootindex= */
+    int bootindex;
+    bool attached;                /* claimed by a -device */
+} CmdlineDrive;
 
 /* Which accelerator runs the guest. */
 typedef enum {
@@ -64,6 +87,10 @@ typedef struct CmdlineOptions {
     char *log_items;              /* -d */
     char *log_file;               /* -D */
 
+    GPtrArray *drives;            /* CmdlineDrive *: every -drive, -hdX and -cdrom in order */
+    GPtrArray *ide_devices;       /* char *: every -device ide-hd/ide-cd option string */
+    CmdlineDrive *ide[CMDLINE_IDE_SLOTS];   /* after cmdline_parse: what sits in each IDE slot */
+
     bool show_help;
     bool show_version;
     /* "-device help", "-machine help", ...: print this and exit 0. */
@@ -86,6 +113,13 @@ bool cmdline_parse(int argc, char **argv, CmdlineOptions *opts, GError **err);
  * garbage and zero are errors.
  */
 bool cmdline_parse_mem_size(const char *s, uint64_t *bytes, GError **err);
+
+/*
+ * Parse one -drive value into a new CmdlineDrive (not yet placed on a bus).
+ * `option` names the option in messages.
+ */
+CmdlineDrive *cmdline_parse_drive(const char *option, const char *arg, GError **err);
+void cmdline_drive_free(CmdlineDrive *d);
 
 /* A BIOS image must exist, be a regular file and be 64 KiB..16 MiB in 64 KiB units (as QEMU's pc does). */
 bool cmdline_check_bios(const char *path, GError **err);

@@ -19,6 +19,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 
+#include "block/block.h"
 #include "hw/core/clock.h"
 #include "hw/core/log.h"
 #include "hw/core/machine.h"
@@ -136,6 +137,46 @@ static void setup_consoles(Emulator *e)
     }
     if (e->opts.debugcon) {
         e->pc.debugcon = chardev_for(e, "-debugcon", "debugcon", e->opts.debugcon, &absent);
+    }
+}
+
+/* ---- disks ---- */
+
+/* Open the images of the IDE slots the command line filled (CD-ROMs read-only, as QEMU). */
+static void open_drives(Emulator *e)
+{
+    for (int i = 0; i < CMDLINE_IDE_SLOTS; i++) {
+        CmdlineDrive *d = e->opts.ide[i];
+        BlockCacheMode cache = BLK_CACHE_WRITEBACK;
+        GError *err = NULL;
+
+        if (!d) {
+            continue;
+        }
+        e->pc.ide_cdrom[i] = d->cdrom;
+        e->pc.ide_has_bootindex[i] = d->has_bootindex;
+        e->pc.ide_bootindex[i] = d->bootindex;
+        if (!d->file) {
+            continue;
+        }
+        if (d->cache) {
+            blk_parse_cache_mode(d->cache, &cache);
+        }
+        e->pc.ide_drives[i] = blk_open(d->file, d->format, d->readonly || d->cdrom ? 0 : BLK_OPEN_RDWR,
+                                       cache, &err);
+        if (!e->pc.ide_drives[i]) {
+            die("-drive file=%s: %s", d->file, err->message);
+        }
+    }
+}
+
+static void close_drives(Emulator *e)
+{
+    for (int i = 0; i < CMDLINE_IDE_SLOTS; i++) {
+        if (e->pc.ide_drives[i]) {
+            blk_close(e->pc.ide_drives[i]);
+            e->pc.ide_drives[i] = NULL;
+        }
     }
 }
 
@@ -354,6 +395,7 @@ int main(int argc, char **argv)
         e->pc.gsi_sink = kvm_accel_set_gsi;
         e->pc.gsi_opaque = e->kvm;
     }
+    open_drives(e);
     e->m = pc_create(&e->pc, &err);
     if (!e->m) {
         die_error(err);
@@ -399,6 +441,7 @@ int main(int argc, char **argv)
     }
     pc_destroy(e->m);
     e->m = NULL;
+    close_drives(e);
     for (guint i = 0; i < e->chardevs->len; i++) {
         chardev_free(e->chardevs->pdata[i]);
     }

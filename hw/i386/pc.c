@@ -19,6 +19,7 @@
 #include "hw/core/log.h"
 #include "hw/i386/i440fx.h"
 #include "hw/i386/piix3.h"
+#include "hw/ide/ide_piix.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
 #include "hw/misc/debugexit.h"
@@ -102,6 +103,7 @@ struct PCBoard {
     UARTState *serial[PC_MAX_SERIAL];
     Port92State *port92;
     FWCfg *fw_cfg;
+    IDEPiixState *ide;
 };
 
 /* ---- interrupts ---- */
@@ -363,6 +365,92 @@ static bool pc_add_piix3(PCBoard *b, GError **err)
     return true;
 }
 
+/* CMOS hard disk bytes (QEMU pc_cmos_init_late; SeaBIOS reads the translation byte 0x39). */
+#define CMOS_HD_TYPES           0x12    /* high nibble: disk 0, low nibble: disk 1 (Fh: extended type) */
+#define CMOS_HD0_EXT_TYPE       0x19
+#define CMOS_HD1_EXT_TYPE       0x1a
+#define CMOS_HD0_PARAMS         0x1b    /* 9 bytes each: cylinders, heads, precomp, control, landing zone, sectors */
+#define CMOS_HD1_PARAMS         0x24
+#define CMOS_HD_TRANSLATION     0x39    /* 2 bits per IDE index: 0 none, 1 LBA */
+#define CMOS_HD_USER_TYPE       47
+
+static void pc_cmos_init_hd(PCBoard *b, int type_ofs, int info_ofs, uint16_t cyls, uint16_t heads, uint16_t secs)
+{
+    rtc_set_cmos(b->rtc, type_ofs, CMOS_HD_USER_TYPE);
+    rtc_set_cmos(b->rtc, info_ofs, (uint8_t)cyls);
+    rtc_set_cmos(b->rtc, info_ofs + 1, (uint8_t)(cyls >> 8));
+    rtc_set_cmos(b->rtc, info_ofs + 2, (uint8_t)heads);
+    rtc_set_cmos(b->rtc, info_ofs + 3, 0xff);     /* write precompensation: none */
+    rtc_set_cmos(b->rtc, info_ofs + 4, 0xff);
+    rtc_set_cmos(b->rtc, info_ofs + 5, (uint8_t)(0xc0 | ((heads > 8) << 3)));
+    rtc_set_cmos(b->rtc, info_ofs + 6, (uint8_t)cyls);    /* landing zone */
+    rtc_set_cmos(b->rtc, info_ofs + 7, (uint8_t)(cyls >> 8));
+    rtc_set_cmos(b->rtc, info_ofs + 8, (uint8_t)secs);
+}
+
+static bool pc_add_ide(PCBoard *b, GError **err)
+{
+    uint16_t cyls, heads, secs;
+    bool lba;
+    uint8_t types = 0, trans = 0;
+
+    b->ide = ide_piix3_create(b->m, b->pci_bus, PIIX3_IDE_DEVFN, b->cfg.ide_drives, b->cfg.ide_cdrom,
+                              b->gsi[14], b->gsi[15], err);
+    if (!b->ide) {
+        return false;
+    }
+    if (!b->rtc) {
+        return true;
+    }
+    for (int i = 0; i < IDE_PIIX_NUM_DRIVES; i++) {
+        if (!ide_piix_hd_geometry(b->ide, i, &cyls, &heads, &secs, &lba)) {
+            continue;
+        }
+        trans |= (uint8_t)((lba ? 1 : 0) << (2 * i));
+        if (i < 2) {
+            types |= (uint8_t)(i == 0 ? 0xf0 : 0x0f);
+            pc_cmos_init_hd(b, i == 0 ? CMOS_HD0_EXT_TYPE : CMOS_HD1_EXT_TYPE,
+                            i == 0 ? CMOS_HD0_PARAMS : CMOS_HD1_PARAMS, cyls, heads, secs);
+        }
+    }
+    rtc_set_cmos(b->rtc, CMOS_HD_TYPES, types);
+    rtc_set_cmos(b->rtc, CMOS_HD_TRANSLATION, trans);
+    return true;
+}
+
+/* fw_cfg "bootorder": devices with a boot index, lowest first, as QEMU writes it ("path\npath\0"). */
+static bool pc_add_bootorder(PCBoard *b, GError **err)
+{
+    GString *order = g_string_new(NULL);
+    bool used[IDE_PIIX_NUM_DRIVES] = { false };
+
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < IDE_PIIX_NUM_DRIVES; i++) {
+            if (!used[i] && b->cfg.ide_has_bootindex[i] &&
+                (best < 0 || b->cfg.ide_bootindex[i] < b->cfg.ide_bootindex[best])) {
+                best = i;
+            }
+        }
+        if (best < 0) {
+            break;
+        }
+        used[best] = true;
+        char *path = ide_piix_boot_path(b->ide, best);
+        if (path) {
+            g_string_append_printf(order, "%s%s", order->len ? "\n" : "", path);
+            g_free(path);
+        }
+    }
+    if (order->len && b->fw_cfg) {
+        gsize len = order->len + 1;
+        fw_cfg_modify_file(b->fw_cfg, "bootorder", g_string_free(order, FALSE), len);
+    } else {
+        g_string_free(order, TRUE);
+    }
+    return true;
+}
+
 static bool pc_add_pic(PCBoard *b, GError **err)
 {
     if (b->cfg.kernel_irqchip) {
@@ -448,12 +536,14 @@ static const struct {
     { "i8259",          pc_add_pic },         /* 0x20, 0xa0, ELCR 0x4d0; inputs = GSI 0-15 */
     { "i8254",          pc_add_pit },         /* 0x40-0x43, 0x61; IRQ 0 */
     { "mc146818rtc",    pc_add_rtc },         /* 0x70-0x73; IRQ 8; CMOS sizes and boot order */
+    { "piix3-ide",      pc_add_ide },         /* 00:01.1, 0x1f0/0x3f6 IRQ 14, 0x170/0x376 IRQ 15; CMOS disk bytes */
     { "serial",         pc_add_serial },      /* COM1-4: 0x3f8/4, 0x2f8/3, 0x3e8/4, 0x2e8/3 */
     { "port92",         pc_add_port92 },      /* 0x92: A20, fast reset */
     { "i8042",          pc_add_i8042 },       /* 0x60/0x64: keyboard IRQ 1, mouse IRQ 12 */
     { "fw_cfg",         pc_add_fw_cfg },      /* 0x510-0x511, DMA 0x514 */
     { "debugcon",       pc_add_debugcon },    /* 0xe9 */
     { "isa-debug-exit", pc_add_debugexit },   /* 0x501 */
+    { "bootorder",      pc_add_bootorder },   /* fw_cfg "bootorder" from the IDE boot indexes */
 };
 
 /* ---- the board as a device: teardown of what the board itself owns ---- */
@@ -606,4 +696,10 @@ IrqLine **pc_gsi(Machine *m)
 {
     PCBoard *b = pc_board(m);
     return b ? b->gsi : NULL;
+}
+
+struct IDEPiixState *pc_ide(Machine *m)
+{
+    PCBoard *b = pc_board(m);
+    return b ? b->ide : NULL;
 }

@@ -63,6 +63,16 @@ typedef struct PCConfig {
     bool debug_exit;              /* -device isa-debug-exit[,iobase=,iosize=] */
     uint16_t debug_exit_iobase, debug_exit_iosize;
     int sercon_port;              /* -nographic: fw_cfg "etc/sercon-port" = 0x3f8; 0 = none */
+    /*
+     * IDE devices on the PIIX3 function 1 (hw/ide/ide_piix.h), index =
+     * channel * 2 + unit: a hard disk needs an image, a CD-ROM drive may be
+     * empty (NULL).  The images stay the caller's (close after pc_destroy).
+     * A device with a boot index gets a fw_cfg "bootorder" entry, lowest first.
+     */
+    struct BlockBackend *ide_drives[4];
+    bool ide_cdrom[4];
+    bool ide_has_bootindex[4];
+    int ide_bootindex[4];
 } PCConfig;
 
 Machine *pc_create(const PCConfig *cfg, GError **err);   /* builds everything, runs power-on reset */
@@ -91,5 +101,7 @@ struct PCIBus *pc_pci_bus(Machine *m);
 struct FWCfg *pc_fw_cfg(Machine *m);
 /* The GSI lines (PC_NUM_GSI), for devices created outside the board table. */
 IrqLine **pc_gsi(Machine *m);
+/* The PIIX3 IDE function (hw/ide/ide_piix.h). */
+struct IDEPiixState *pc_ide(Machine *m);
 
 #endif

@@ -261,7 +261,7 @@ static void test_boot_and_misc(void)
     expect_error("expected 'on' or 'off'", "-boot", "c,menu=maybe", NULL);
     expect_error("only 'none'", "-display", "sdl", NULL);
     expect_error("only 'none'", "-net", "user", NULL);
-    expect_error("invalid option", "-hda", "disk.img", NULL);
+    expect_error("invalid option", "-fda", "floppy.img", NULL);
     expect_error("unexpected argument", "-", NULL);
     expect_error("unexpected argument", "disk.img", NULL);
     expect_error("empty parameter name", "-machine", "pc,=x", NULL);
