@@ -275,6 +275,13 @@ TCGv tcg_const(TCGContext *s, uint64_t val)
     return t;
 }
 
+TCGv tcg_const_unique(TCGContext *s, uint64_t val)
+{
+    TCGv t = temp_alloc(s, TEMP_CONST, TCG_I64);
+    s->temps[t].val = val;
+    return t;
+}
+
 int tcg_label_new(TCGContext *s)
 {
     if (s->nb_labels == s->max_labels) {

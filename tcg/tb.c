@@ -35,6 +35,7 @@ struct TCGEngine {
     GHashTable *pages;          /* uint64 phys page -> PageDesc */
     GPtrArray *all_tbs;         /* by code address (allocation order), for host-pc lookup */
     GPtrArray *cpus;
+    TranslationBlock *spare_tb;     /* allocated for a translation that did not finish */
     TCGEngineStats stats;
 };
 
@@ -114,6 +115,7 @@ void tcg_engine_free(TCGEngine *e)
     }
     g_ptr_array_free(e->all_tbs, true);
     g_ptr_array_free(e->cpus, true);
+    g_free(e->spare_tb);
     tcg_ctx_free(e->ctx);
     munmap(e->code_buf, e->code_size);
     g_mutex_clear(&e->lock);
@@ -459,21 +461,27 @@ static TranslationBlock *tb_gen_code(TCGCPU *cpu, uint64_t pc, uint64_t cs_base,
         max_insns = 512;
     }
     for (int attempt = 0; attempt < 8; attempt++) {
-        TranslationBlock tmp;
+        /*
+         * The block struct exists before translation (exits embed its
+         * address); a fetch fault longjmps out of translate, so an
+         * unfinished one is kept as the engine's spare and reused.
+         */
+        TranslationBlock *tb = e->spare_tb ? e->spare_tb : g_new(TranslationBlock, 1);
         TCGContext *s = e->ctx;
         TCGCodeOut out;
 
-        memset(&tmp, 0, sizeof(tmp));
-        tmp.pc = pc;
-        tmp.cs_base = cs_base;
-        tmp.flags = flags;
-        tmp.cflags = cflags;
-        tmp.phys_pc = phys_pc;
-        tmp.page_addr[0] = phys_pc & TCG_PAGE_MASK;
-        tmp.page_addr[1] = UINT64_MAX;
+        e->spare_tb = tb;
+        memset(tb, 0, sizeof(*tb));
+        tb->pc = pc;
+        tb->cs_base = cs_base;
+        tb->flags = flags;
+        tb->cflags = cflags;
+        tb->phys_pc = phys_pc;
+        tb->page_addr[0] = phys_pc & TCG_PAGE_MASK;
+        tb->page_addr[1] = UINT64_MAX;
 
         tcg_ctx_reset(s);
-        cpu->ops->translate(cpu, s, &tmp, max_insns);
+        cpu->ops->translate(cpu, s, tb, max_insns);
 
         if (log_enabled(LOG_TCG_OP)) {
             GString *str = g_string_new(NULL);
@@ -506,8 +514,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *cpu, uint64_t pc, uint64_t cs_base,
             max_insns = max_insns > 1 ? max_insns / 2 : 1;
             continue;
         }
-        TranslationBlock *tb = g_new(TranslationBlock, 1);
-        *tb = tmp;
+        e->spare_tb = NULL;
         tb->tc_ptr = code;
         tb->tc_size = (uint32_t)out.size;
         memcpy(tb->jmp_insn_offset, out.jmp_insn_offset, sizeof(tb->jmp_insn_offset));
@@ -568,7 +575,10 @@ TranslationBlock *tcg_tb_lookup(TCGCPU *cpu, uint64_t pc, uint64_t cs_base, uint
     }
     /* The physical address: may raise the fetch fault (state is exact: we are between blocks). */
     uint64_t phys;
-    tcg_get_code_page(cpu, pc, -1, &phys);
+    if (!tcg_get_code_page(cpu, pc, -1, &phys)) {
+        /* Code in MMIO (or nothing): run it one instruction at a time, never cached. */
+        cflags = (cflags & ~CF_COUNT_MASK) | CF_NOCACHE | CF_MMIO_CODE | 1;
+    }
 
     TBKey key = { phys, pc, cs_base, flags, cflags };
     if (!(cflags & CF_NOCACHE)) {

@@ -224,6 +224,8 @@ TCGv tcg_global_mem_new(TCGContext *s, TCGType type, int32_t env_offset, const c
 TCGv tcg_temp_new(TCGContext *s);          /* ebb */
 TCGv tcg_temp_local_new(TCGContext *s);    /* tb */
 TCGv tcg_const(TCGContext *s, uint64_t val);
+/* A constant not shared with others, whose value may be set later (before optimisation). */
+TCGv tcg_const_unique(TCGContext *s, uint64_t val);
 static inline bool tcg_temp_is_const(TCGContext *s, TCGv t) { return s->temps[t].kind == TEMP_CONST; }
 int tcg_label_new(TCGContext *s);
 

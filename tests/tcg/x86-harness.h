@@ -37,6 +37,7 @@ typedef struct Xtm {
     uint64_t io_log_last;   /* last OUT value */
     GString *io_log;
     uint64_t mmio_acc;
+    bool deliver;           /* deliver exceptions through the IVT/IDT instead of stopping */
 } Xtm;
 
 static Xtm *xtm_of(TCGCPU *cpu)
@@ -121,6 +122,10 @@ static void xtm_do_interrupt(TCGCPU *cpu)
 {
     Xtm *m = xtm_of(cpu);
     CPUX86State *env = x86_env(cpu);
+    if (m->deliver) {
+        x86_do_interrupt(cpu);
+        return;
+    }
     m->exception = cpu->exception_index;
     m->error_code = env->error_code;
     m->is_int = env->exception_is_int;
