@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -65,6 +66,8 @@ struct IoreqServer {
     const MemoryRegion *ram;
 
     IoreqStats stats;
+    int64_t last_answer_ns;         /* when the last synchronous answer went out */
+    int64_t poll_ns;                /* current adaptive polling window */
 };
 
 static const char *const step_names[] = {
@@ -146,9 +149,9 @@ static void after_request(void *opaque, const ioreq_t *req, IoreqResult r)
     }
 }
 
-static gboolean evtchn_ready(gint fd, GIOCondition cond, gpointer opaque)
+/* Handle one pending port.  Returns true if it was a vCPU's request that we answered. */
+static bool handle_event(IoreqServer *s)
 {
-    IoreqServer *s = opaque;
     xenevtchn_port_or_error_t port = xenevtchn_pending(s->xce);
     IoreqSlotHooks hooks = { .after = after_request, .opaque = s };
     int vcpu;
@@ -157,7 +160,7 @@ static gboolean evtchn_ready(gint fd, GIOCondition cond, gpointer opaque)
         if (errno != EAGAIN && errno != EINTR) {
             log_printf("ioreq: reading the event channel device failed: %s\n", g_strerror(errno));
         }
-        return G_SOURCE_CONTINUE;
+        return false;
     }
     if (s->bufport_bound && (evtchn_port_t)port == s->bufport) {
         /*
@@ -168,27 +171,87 @@ static gboolean evtchn_ready(gint fd, GIOCondition cond, gpointer opaque)
         if (!timer_pending(s->buffered_timer)) {
             timer_mod(s->buffered_timer, clock_get_ns(CLOCK_HOST) + IOREQ_BUFFERED_POLL_MS * 1000000LL);
         }
-        return G_SOURCE_CONTINUE;
+        return false;
     }
     vcpu = vcpu_of_port(s, (evtchn_port_t)port);
     if (vcpu < 0) {
         log_printf("ioreq: event on port %d that belongs to no vCPU; ignored\n", (int)port);
         xenevtchn_unmask(s->xce, (evtchn_port_t)port);
-        return G_SOURCE_CONTINUE;
+        return false;
     }
     xenevtchn_unmask(s->xce, (evtchn_port_t)port);
     /* Buffered writes were issued before this request: handle them first. */
     ioreq_server_drain_buffered(s);
     if (!s->have_handlers) {
+        return false;
+    }
+    if (!ioreq_slot_service(&s->iopage->vcpu_ioreq[vcpu], (unsigned)vcpu, &s->handlers, &hooks)) {
+        s->stats.spurious++;
+        return false;
+    }
+    s->stats.sync++;
+    if (xenevtchn_notify(s->xce, (evtchn_port_t)port) < 0) {
+        log_printf("ioreq: notify of vCPU %d port %d failed: %s\n", vcpu, (int)port, g_strerror(errno));
+    }
+    return true;
+}
+
+/*
+ * Adaptive polling (as QEMU's aio poll and KVM's halt polling): a vCPU
+ * doing port IO in a loop sends its next request a few microseconds after
+ * our answer; waiting for it in poll(2) costs two scheduler switches, which
+ * dominate a round trip.  So after an answer we keep checking the event
+ * channel for up to poll_ns.  The window grows while requests do come back
+ * within poll_max_ns of an answer and shrinks to nothing when they do not,
+ * so an idle or slow guest costs no CPU.
+ */
+static void adapt_poll_window(IoreqServer *s, int64_t now)
+{
+    int64_t gap = now - s->last_answer_ns;
+
+    if (!s->cfg.poll_max_ns) {
+        return;
+    }
+    if (s->last_answer_ns && gap <= s->cfg.poll_max_ns) {
+        s->poll_ns = MIN(s->cfg.poll_max_ns, MAX(s->poll_ns * 2, IOREQ_POLL_START_NS));
+    } else if (s->poll_ns) {
+        s->poll_ns /= 2;
+        if (s->poll_ns < IOREQ_POLL_START_NS) {
+            s->poll_ns = 0;
+        }
+    }
+}
+
+static gboolean evtchn_ready(gint fd, GIOCondition cond, gpointer opaque)
+{
+    IoreqServer *s = opaque;
+    unsigned burst = 0;
+    int64_t now = g_get_monotonic_time() * 1000;
+
+    adapt_poll_window(s, now);
+    if (!handle_event(s)) {
         return G_SOURCE_CONTINUE;
     }
-    if (ioreq_slot_service(&s->iopage->vcpu_ioreq[vcpu], (unsigned)vcpu, &s->handlers, &hooks)) {
-        s->stats.sync++;
-        if (xenevtchn_notify(s->xce, (evtchn_port_t)port) < 0) {
-            log_printf("ioreq: notify of vCPU %d port %d failed: %s\n", vcpu, (int)port, g_strerror(errno));
+    s->last_answer_ns = g_get_monotonic_time() * 1000;
+    while (s->poll_ns && burst < IOREQ_POLL_MAX_BURST) {
+        int64_t deadline = s->last_answer_ns + s->poll_ns;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        bool got = false;
+
+        do {
+            if (poll(&pfd, 1, 0) > 0) {
+                got = true;
+                break;
+            }
+        } while (g_get_monotonic_time() * 1000 < deadline);
+        if (!got) {
+            break;
         }
-    } else {
-        s->stats.spurious++;
+        s->stats.polled++;
+        burst++;
+        if (handle_event(s)) {
+            s->last_answer_ns = g_get_monotonic_time() * 1000;
+        }
     }
     return G_SOURCE_CONTINUE;
 }
@@ -476,6 +539,11 @@ IoreqServer *ioreq_server_new(const IoreqServerConfig *cfg, GError **err)
 {
     IoreqServer *s;
 
+    if (cfg->poll_max_ns < 0 || cfg->poll_max_ns > IOREQ_POLL_LIMIT_NS) {
+        g_set_error(err, IOEMU_ERROR, EINVAL, "polling window %" PRId64 " ns: at most %d", cfg->poll_max_ns,
+                    IOREQ_POLL_LIMIT_NS);
+        return NULL;
+    }
     if (cfg->max_vcpus < 1 || cfg->max_vcpus > IOREQ_MAX_VCPUS) {
         g_set_error(err, IOEMU_ERROR, EINVAL, "%u vCPUs: one ioreq page serves 1 to %d", cfg->max_vcpus,
                     IOREQ_MAX_VCPUS);

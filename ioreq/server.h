@@ -29,6 +29,17 @@
 #define IOREQ_MAX_VCPUS         128
 /* QEMU's BUFFER_IO_MAX_DELAY: how often a busy buffered ring is polled while its port stays masked. */
 #define IOREQ_BUFFERED_POLL_MS  100
+/*
+ * Adaptive polling of the event channel after an answer (server.c), off
+ * unless IoreqServerConfig.poll_max_ns is set: the window starts at
+ * IOREQ_POLL_START_NS, doubles up to poll_max_ns while requests keep
+ * coming back that fast, and at most IOREQ_POLL_MAX_BURST requests are
+ * served before the main loop runs again.  It pays on an idle host and
+ * costs on a busy one (the spinning DM takes the CPU the vCPU needs).
+ */
+#define IOREQ_POLL_START_NS     4000
+#define IOREQ_POLL_LIMIT_NS     1000000
+#define IOREQ_POLL_MAX_BURST    256
 
 typedef enum {
     IOREQ_STEP_NONE,
@@ -44,6 +55,7 @@ typedef enum {
 typedef struct IoreqServerConfig {
     uint32_t domid;
     unsigned max_vcpus;          /* slots to serve, 1..IOREQ_MAX_VCPUS */
+    int64_t poll_max_ns;         /* adaptive polling window limit, 0 = never poll */
 } IoreqServerConfig;
 
 typedef struct IoreqServer IoreqServer;
@@ -54,6 +66,7 @@ typedef struct IoreqStats {
     uint64_t buffered;           /* buffered entries consumed */
     uint64_t spurious;           /* events with no request ready */
     uint64_t malformed;          /* requests refused or cut short */
+    uint64_t polled;             /* events found by polling after an answer */
 } IoreqStats;
 
 /* Run every step; on failure undo what was done and return NULL with err set (naming the step). */

@@ -643,6 +643,17 @@ static bool opt_pidfile(XenDmOptions *o, const char *opt, const char *arg, GErro
     return true;
 }
 
+static bool opt_ioreq_poll(XenDmOptions *o, const char *opt, const char *arg, GError **err)
+{
+    uint64_t v;
+
+    if (!parse_uint(arg, 1000000, &v)) {
+        return OPT_ERROR("%s %s: a window of 0 to 1000000 ns", opt, arg);
+    }
+    o->ioreq_poll_ns = (int64_t)v;
+    return true;
+}
+
 static bool opt_rtc(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
     GPtrArray *kv = kv_parse(arg, NULL);
@@ -746,6 +757,8 @@ static const OptDesc options[] = {
     { "chroot", true, opt_chroot, "-chroot DIR        chroot after set-up" },
     { "runas", true, opt_runas, "-runas USER[:GROUP] | UID:GID  drop privileges after set-up" },
     { "pidfile", true, opt_pidfile, NULL },
+    { "ioreq-poll-max-ns", true, opt_ioreq_poll,
+      "-ioreq-poll-max-ns NS  poll for the next ioreq up to NS after answering (0 = off; pays on idle hosts)" },
     { "rtc", true, opt_rtc, NULL },
     { "d", true, opt_d, "-d ITEMS           log categories (-d help)" },
     { "D", true, opt_D, "-D FILE            log to FILE" },

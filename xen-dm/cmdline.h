@@ -46,6 +46,7 @@ typedef struct XenDmOptions {
     char *chroot_dir;               /* -chroot */
     char *runas;                    /* -runas user[:group] | uid:gid */
     char *pidfile;                  /* -pidfile */
+    int64_t ioreq_poll_ns;          /* -ioreq-poll-max-ns: adaptive polling after an answer (0 = off) */
 
     char *log_items;                /* -d */
     char *log_file;                 /* -D */

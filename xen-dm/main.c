@@ -483,7 +483,11 @@ static void step_chardevs(XenDm *dm)
 
 static void step_ioreq(XenDm *dm)
 {
-    IoreqServerConfig cfg = { .domid = dm->opts.domid, .max_vcpus = dm->opts.max_cpus };
+    IoreqServerConfig cfg = {
+        .domid = dm->opts.domid,
+        .max_vcpus = dm->opts.max_cpus,
+        .poll_max_ns = dm->opts.ioreq_poll_ns,
+    };
     GError *err = NULL;
 
     dm->ioreq = ioreq_server_new(&cfg, &err);
