@@ -36,12 +36,13 @@ UNIT_TESTS     := $(patsubst %.c,%,$(wildcard tests/unit/test-*.c))
 QTESTS         := $(patsubst %.c,%,$(wildcard tests/hw/test-*.c))
 EXTRA_PROGRAMS :=
 TEST_SUPPORT_SRCS := tests/libqtest.c
+# Defined before the fragments: their rules name it as a prerequisite (expanded when read).
+LIBIOEMU          = $(BUILD)/libioemu.a
 
 include $(sort $(wildcard */Makefile.inc */*/Makefile.inc */*/*/Makefile.inc))
 
 LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 IOEMU_OBJS = $(IOEMU_SRCS:%.c=$(BUILD)/%.o)
-LIBIOEMU   = $(BUILD)/libioemu.a
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/%)
 QTEST_BINS = $(QTESTS:%=$(BUILD)/%)
 SUPPORT_OBJS = $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
