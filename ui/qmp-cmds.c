@@ -264,7 +264,7 @@ static JsonNode *cmd_query_cpus_fast(QmpCall *c, void *opaque, GError **err)
         json_object_set_string_member(o, "qom-path", path);
         json_object_set_int_member(o, "thread-id", getpid());
         json_object_set_object_member(o, "props", props);
-        json_object_set_string_member(o, "target", "x86_64");
+        json_object_set_string_member(o, "target", "i386");   /* libxl starts qemu-system-i386 */
         json_array_add_object_element(a, o);
         g_free(path);
     }

@@ -259,7 +259,10 @@ void qmp_emit_event(QmpServer *s, const char *name, JsonNode *data)
     JsonNode *node;
 
     json_object_set_string_member(ev, "event", name);
-    json_object_set_member(ev, "data", data ? data : object_node(json_object_new()));
+    /* QEMU leaves "data" out of events that carry none (STOP, RESUME). */
+    if (data) {
+        json_object_set_member(ev, "data", data);
+    }
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(ev, "timestamp", ts);

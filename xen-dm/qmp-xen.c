@@ -175,6 +175,27 @@ static JsonNode *cmd_system_wakeup(QmpCall *c, void *opaque, GError **err)
 
 /* ---- query-pci (qapi/pci.json PciInfo) ---- */
 
+/* QEMU's descriptions for the classes a xenfv guest has (PCI Code and ID Assignment, 1.x). */
+static const char *pci_class_desc(uint16_t cls)
+{
+    static const struct {
+        uint16_t cls;
+        const char *desc;
+    } table[] = {
+        { 0x0100, "SCSI controller" }, { 0x0101, "IDE controller" }, { 0x0106, "SATA controller" },
+        { 0x0200, "Ethernet controller" }, { 0x0300, "VGA controller" }, { 0x0401, "Audio controller" },
+        { 0x0403, "Audio controller" }, { 0x0600, "Host bridge" }, { 0x0601, "ISA bridge" },
+        { 0x0604, "PCI bridge" }, { 0x0680, "Bridge" }, { 0x0c03, "USB controller" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        if (table[i].cls == cls) {
+            return table[i].desc;
+        }
+    }
+    return NULL;
+}
+
 static void add_pci_device(PCIDevice *d, void *opaque)
 {
     JsonArray *devices = opaque;
@@ -188,6 +209,9 @@ static void add_pci_device(PCIDevice *d, void *opaque)
     json_object_set_int_member(o, "slot", PCI_SLOT(d->devfn));
     json_object_set_int_member(o, "function", PCI_FUNC(d->devfn));
     json_object_set_int_member(cls, "class", pci_get_word(cfg + PCI_CLASS_DEVICE));
+    if (pci_class_desc(pci_get_word(cfg + PCI_CLASS_DEVICE))) {
+        json_object_set_string_member(cls, "desc", pci_class_desc(pci_get_word(cfg + PCI_CLASS_DEVICE)));
+    }
     json_object_set_object_member(o, "class_info", cls);
     json_object_set_int_member(id, "device", pci_get_word(cfg + PCI_DEVICE_ID));
     json_object_set_int_member(id, "vendor", pci_get_word(cfg + PCI_VENDOR_ID));
@@ -196,8 +220,8 @@ static void add_pci_device(PCIDevice *d, void *opaque)
     json_object_set_object_member(o, "id", id);
     if (cfg[PCI_INTERRUPT_PIN]) {
         json_object_set_int_member(o, "irq", cfg[PCI_INTERRUPT_LINE]);
-        json_object_set_int_member(o, "irq_pin", cfg[PCI_INTERRUPT_PIN]);
     }
+    json_object_set_int_member(o, "irq_pin", cfg[PCI_INTERRUPT_PIN]);
     for (int i = 0; i < PCI_NUM_REGIONS; i++) {
         const PCIBar *bar = &d->bars[i];
         JsonObject *r;
@@ -219,7 +243,11 @@ static void add_pci_device(PCIDevice *d, void *opaque)
         json_array_add_object_element(regions, r);
     }
     json_object_set_array_member(o, "regions", regions);
-    json_object_set_string_member(o, "qdev_id", d->dev.id ? d->dev.id : "");
+    /*
+     * QEMU's qdev id is the id= a user gave -device; the board's own devices
+     * have none.  libxl matches it against the ids it gave (pci-pt-BB_DD.F).
+     */
+    json_object_set_string_member(o, "qdev_id", "");
     json_array_add_object_element(devices, o);
 }
 
