@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential clang pkg-config libglib2.0-dev libjson-glib-dev libpixman-1-dev
 libslirp-dev libxen-dev zlib1g-dev libzstd-dev libpng-dev libcapstone-dev
-seabios qemu-system-x86 qemu-utils"
+seabios qemu-system-x86 qemu-utils xorriso"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -301,7 +301,8 @@ static inline int ide_run(const char *const *argv, char **out)
     gint status = -1;
     GError *err = NULL;
 
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL |
+                      (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
                       NULL, NULL, out, NULL, &status, &err)) {
         g_clear_error(&err);
         return -1;
