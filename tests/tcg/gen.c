@@ -1069,7 +1069,9 @@ static void fam_shiftd(Ub *b)
         ub_read(b, R_CX);
     }
     reg = pick_reg(g, 0);
-    maybe_set(b, reg, size, 40);
+    if (!(cl && reg == R_CX)) {     /* the source may be the count register, but keeps the count */
+        maybe_set(b, reg, size, 40);
+    }
     opnd_read(b, reg);
     insn_op(&in, 2, 0x0f, (uint8_t)((right ? 0xac : 0xa4) + cl), 0);
     in.modrm_reg = reg;

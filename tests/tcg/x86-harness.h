@@ -286,6 +286,40 @@ static void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
     tlb_flush(&env->tcg);
 }
 
+/*
+ * 32-bit protected mode with 2-level paging built at phys pt_base (needs
+ * 8 KiB + 4 KiB per 4 MiB mapped): identity maps the RAM regions below
+ * 4 GiB as user pages (writable when the region is).
+ */
+static void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
+{
+    CPUX86State *env = m->env;
+    uint64_t pd = pt_base, next_pt = pt_base + 0x1000;
+
+    memset(xtm_host(m, pd), 0, 0x1000);
+    for (guint i = 0; i < m->regions->len; i++) {
+        XtmRegion *r = &g_array_index(m->regions, XtmRegion, i);
+        for (uint64_t a = r->phys; a < r->phys + r->size; a += 4096) {
+            g_assert(a < (1ull << 32));
+            uint32_t pde;
+            memcpy(&pde, xtm_host(m, pd + (a >> 22) * 4), 4);
+            if (!(pde & 1)) {
+                memset(xtm_host(m, next_pt), 0, 0x1000);
+                pde = (uint32_t)next_pt | 7;
+                next_pt += 0x1000;
+                memcpy(xtm_host(m, pd + (a >> 22) * 4), &pde, 4);
+            }
+            uint32_t pte = (uint32_t)a | 1 | 4 | (r->writable ? 2 : 0);
+            memcpy(xtm_host(m, (pde & ~0xfffu) + ((a >> 12) & 1023) * 4), &pte, 4);
+        }
+    }
+    xtm_setup_flat32(m, cpl);
+    env->cr[3] = pd;
+    env->cr[0] |= CR0_PG | CR0_WP;
+    x86_update_hflags(env);
+    tlb_flush(&env->tcg);
+}
+
 /* Run until an exception, HLT or the instruction budget; returns the vector or -1. */
 static int xtm_run(Xtm *m)
 {
