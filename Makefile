@@ -47,7 +47,7 @@ UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/%)
 QTEST_BINS = $(QTESTS:%=$(BUILD)/%)
 SUPPORT_OBJS = $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps check check-build check-xen-real demo bench clean tests fuzz
+.PHONY: all deps check check-build demo bench clean tests fuzz
 all: $(BUILD)/ioemu $(EXTRA_PROGRAMS) tests
 
 tests: $(UNIT_BINS) $(QTEST_BINS)
@@ -93,11 +93,6 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench/run-all.sh
-
-# Real Xen 4.17 nested in QEMU (minutes): xen-dm and qemu-system-xen on the same guest.
-check-xen-real: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/xenreal/run.sh
 
 clean:
 	rm -rf build build-asan
