@@ -48,7 +48,7 @@ if "$dm" -xen-domid 1 -device cirrus-vga,vgamem_mb=8 2>&1 | grep -q "not support
     rm -rf "$priv/harness"
     cp -a "$harness" "$priv/harness"
     chmod -R u+w "$priv/harness"
-    sed -e 's/^vga = .*/vga = "none"/' \
+    sed -e 's/^vga = .*/vga = "none"/' -e 's/^name = .*/name = "fw-novga"/' \
         -e 's/^# fw — firmware only:.*/# fw-novga — fw with vga="none": for device models without a display device./' \
         "$harness/guests/fw.cfg" >"$priv/harness/guests/fw-novga.cfg"
     # The image bakes in the harness files; start from the shared cache and let setup.sh rebuild the image.

@@ -503,6 +503,46 @@ def pirq_routes_reach_xen():
 
 
 @test
+def bar_moves_follow_the_guest():
+    # xen-platform (00:02.0): BAR0 256 bytes of IO, BAR1 16 MiB of prefetchable memory.
+    S1.ok("xensim_dmops_clear")
+    S1.pci_write(2, 0, 0x10, 0xc000)
+    S1.pci_write(2, 0, 0x14, 0xf1000000)
+    check("io_range" not in S1.dmops(), "nothing registered before decoding is on")
+    S1.pci_write(2, 0, 0x04, 0x0003, 2)
+    ops = S1.dmops()
+    check("map_io_range 0 port 0xc000-0xc0ff" in ops, "BAR0 registered: " + ops)
+    check(re.search(r"map_io_range 0 (mmio|memory|mem) 0xf1000000-0xf1ffffff", ops), "BAR1 registered: " + ops)
+    flags = S1.inb(0xc000)
+    check(flags != 0xff, "BAR0 answers (platform flags 0x%x)" % flags)
+    S1.ok("xensim_dmops_clear")
+    S1.pci_write(2, 0, 0x10, 0xc100)
+    ops = S1.dmops()
+    check("unmap_io_range 0 port 0xc000-0xc0ff" in ops and "map_io_range 0 port 0xc100-0xc1ff" in ops,
+          "BAR0 moved: " + ops)
+    check(S1.inb(0xc000) == 0xff, "old BAR0 address: nobody")
+    check(S1.inb(0xc100) == flags, "new BAR0 address answers")
+    S1.ok("xensim_dmops_clear")
+    S1.pci_write(2, 0, 0x04, 0x0000, 2)
+    ops = S1.dmops()
+    check("unmap_io_range 0 port 0xc100-0xc1ff" in ops and
+          re.search(r"unmap_io_range 0 (mmio|memory|mem) 0xf1000000-0xf1ffffff", ops), "decoding off: " + ops)
+    check(S1.inb(0xc100) == 0xff, "BAR0 gone with decoding off")
+
+
+@test
+def nonsense_in_xenstore_is_ignored():
+    # Keys next to the DM's own: nothing the DM reads, nothing that may upset it.
+    S1.ok("xensim_xs_write /local/domain/0/device-model/5/state \x01garbage\xff")
+    S1.ok("xensim_xs_rm /local/domain/0/device-model/5/backends")
+    S1.ok("xensim_xs_write /local/domain/0/device-model/5/command frobnicate")
+    S1.ok("xensim_xs_write /local/domain/5/memory/target -1")
+    S1.outb(0x3ff, 0x66)
+    check(S1.inb(0x3ff) == 0x66, "still serving")
+    check(Q1.ok("query-status")["status"] == "running", "QMP still answers")
+
+
+@test
 def cmos_nvram_behind_xens_rtc():
     S1.cmos_write(0x40, 0xa5)
     S1.cmos_write(0x7f, 0x3c)
