@@ -503,6 +503,29 @@ def pirq_routes_reach_xen():
 
 
 @test
+def every_vcpu_slot_is_served():
+    S1.ok("xensim_vcpu 1")
+    S1.outb(0x3ff, 0x11)
+    check(S1.inb(0x3ff) == 0x11, "vCPU 1's slot")
+    S1.ok("xensim_vcpu 0")
+    check(S1.inb(0x3ff) == 0x11, "vCPU 0 sees what vCPU 1 wrote")
+
+
+@test
+def gfn_fallback_when_resources_cannot_be_mapped():
+    # Xen without XENMEM_resource mapping: the ioreq pages come from get_ioreq_server_info's gfns.
+    sim = Sim(15, libxl_args(15, QMP_DIR, serial="null"), extra=["--no-resource-map"])
+    try:
+        ops = sim.dmops()
+        check("map_resource ioreq_server" not in ops, "no resource mapping: " + ops[:300])
+        sim.outb(0x3ff, 0x24)
+        check(sim.inb(0x3ff) == 0x24, "served through the gfn-mapped pages")
+        check(sim.pci_read(0, 0, 0) == 0x12378086, "PCI_CONFIG through the gfn-mapped pages")
+    finally:
+        sim.close()
+
+
+@test
 def bar_moves_follow_the_guest():
     # xen-platform (00:02.0): BAR0 256 bytes of IO, BAR1 16 MiB of prefetchable memory.
     S1.ok("xensim_dmops_clear")
