@@ -70,6 +70,10 @@ bool jit_run(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err)
 #define SYS_PT_SYS  (SYS_BASE + 0x5000)   /* 0x00000000-0x001fffff */
 #define SYS_PT_CD   (SYS_BASE + 0x6000)   /* 0x10000000-0x101fffff: code, data */
 #define SYS_PT_ST   (SYS_BASE + 0x7000)   /* 0x10200000-0x103fffff: stack */
+#define SYS_IDT     (SYS_BASE + 0x8000)   /* 256 gates (16 bytes in long mode, 8 in legacy mode) */
+#define SYS_STACK0  (SYS_BASE + 0xf000)   /* top of the CPL 0 stack in the TSS */
+/* Where the IDT gates point: not mapped, so a delivery that should not happen shows as a #PF there. */
+#define HANDLER     0x00200000ull
 
 #define GDT_ENTRIES 16
 
@@ -104,6 +108,7 @@ typedef struct JitMachine {
     uint8_t *code, *data, *stack, *sys;
     TCGEngine *engine;
     /* What stopped the CPU. */
+    bool delivering;            /* inside the JIT's delivery of a software interrupt */
     bool stopped;
     int vector;
     uint32_t error_code;
@@ -175,12 +180,26 @@ static const X86AccelOps jit_accel_ops = {
     .shutdown = acc_shutdown,
 };
 
-/* Instead of delivering an exception: note it and stop. */
+/*
+ * Instead of delivering an exception: note it and stop.  Software
+ * interrupts through a DPL 0 gate (INT n other than INT3/INTO, as in
+ * Linux's IDT) go to the JIT's own delivery, whose privilege check must
+ * turn them into #GP(vector * 8 + 2), which comes back here.
+ */
 static void jit_do_interrupt(TCGCPU *cpu)
 {
     JitMachine *m = machine_of(cpu);
     CPUX86State *env = &m->env;
 
+    if (env->exception_is_int && cpu->exception_index != VEC_BP && cpu->exception_index != VEC_OF &&
+        !m->delivering) {
+        m->delivering = true;
+        x86_do_interrupt(cpu);
+        m->delivering = false;
+        /* Delivered after all: the CPU runs at HANDLER (unmapped) and faults there, or halts. */
+        return;
+    }
+    m->delivering = false;
     m->stopped = true;
     m->vector = cpu->exception_index;
     m->error_code = (uint32_t)env->error_code;
@@ -256,7 +275,7 @@ static uint64_t descriptor(uint32_t base, uint32_t limit20, uint32_t attrs)
  * every port is denied at CPL 3), and page tables that map exactly the
  * pages the host maps.
  */
-static void build_sys(JitMachine *m)
+static void build_sys(JitMachine *m, bool long_mode)
 {
     uint64_t user = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
     uint64_t table = PTE_P | PTE_RW | PTE_US | PTE_A;
@@ -271,6 +290,26 @@ static void build_sys(JitMachine *m)
     put64(m, SYS_GDT + 8 * 8, descriptor((uint32_t)SYS_TSS, 0x67, DESC_P_MASK | (11u << DESC_TYPE_SHIFT)));
     /* I/O map base (offset 0x66) beyond the limit: no bitmap. */
     m->sys[SYS_TSS - SYS_BASE + 0x66] = 0x68;
+    /* The CPL 0 stack: RSP0 (64-bit TSS) or ESP0/SS0 (32-bit TSS) at offset 4. */
+    if (long_mode) {
+        put64(m, SYS_TSS + 4, SYS_STACK0);
+    } else {
+        put64(m, SYS_TSS + 4, SYS_STACK0 | (uint64_t)0x18 << 32);
+    }
+    /* Interrupt gates to kernel CS (SDM 6.11, 6.14.1); DPL 3 only for #BP and #OF, as Linux. */
+    for (int v = 0; v < 256; v++) {
+        uint32_t dpl = (v == VEC_BP || v == VEC_OF) ? 3 : 0;
+        uint32_t attr = DESC_P_MASK | (dpl << DESC_DPL_SHIFT) | (14u << DESC_TYPE_SHIFT);
+        uint64_t lo = (HANDLER & 0xffff) | ((uint64_t)(long_mode ? 0x10 : 0x08) << 16) |
+                      (uint64_t)((HANDLER & 0xffff0000u) | attr) << 32;
+
+        if (long_mode) {
+            put64(m, SYS_IDT + 16 * v, lo);
+            put64(m, SYS_IDT + 16 * v + 8, HANDLER >> 32);
+        } else {
+            put64(m, SYS_IDT + 8 * v, lo);
+        }
+    }
 
     /* PAE (legacy) PDPT: only P may be set in a PDPTE (SDM 4.4.1). */
     put64(m, SYS_PDPT, SYS_PD | PTE_P);
@@ -311,7 +350,7 @@ static void setup_cpu(JitMachine *m, const DiffInput *in)
     x86_set_cr3(env, long_mode ? SYS_PML4 : SYS_PDPT);
     x86_set_cr0(env, CR0_PE | CR0_PG | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_MP);
     env->gdt = (SegmentCache){ 0, GDT_ENTRIES * 8 - 1, SYS_GDT, 0 };
-    env->idt = (SegmentCache){ 0, 0, SYS_BASE + 0xf000, 0 };
+    env->idt = (SegmentCache){ 0, long_mode ? 256 * 16 - 1 : 256 * 8 - 1, SYS_IDT, 0 };
     env->tr = (SegmentCache){ 0x40, 0x67, SYS_TSS, DESC_P_MASK | (11u << DESC_TYPE_SHIFT) };
     env->ldt = (SegmentCache){ 0, 0, 0, 0 };
 
@@ -344,10 +383,11 @@ static void machine_run(JitMachine *m, const DiffInput *in, DiffResult *out)
     memcpy(m->code, in->code, DIFF_CODE_SIZE);
     memcpy(m->data, in->data, DIFF_DATA_SIZE);
     memcpy(m->stack, in->stack, DIFF_STACK_SIZE);
-    build_sys(m);
+    build_sys(m, in->mode == 64 || in->compat32);
     tcg_engine_flush(m->engine);
     setup_cpu(m, in);
     m->stopped = false;
+    m->delivering = false;
 
     r = tcg_cpu_exec(&env->tcg);
 
