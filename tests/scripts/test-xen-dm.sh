@@ -773,6 +773,26 @@ def restore_with_incoming_fd_and_prelaunch():
 
 
 @test
+def garbage_incoming_state_is_refused():
+    bad = os.path.join(TMP.name, "garbage.state")
+    with open(bad, "wb") as f:
+        f.write(b"IOEMUVMS\x01\x00\x00\x00" + bytes(range(256)) * 4)
+    fd = os.open(bad, os.O_RDONLY)
+    args = ["-xen-domid", "8", "-no-shutdown", "-nodefaults", "-serial", "null", "-S",
+            "-incoming", "fd:%d" % fd, "-machine", "xenfv", "-m", "128"]
+    sim = Sim(8, args, pass_fds=(fd,), wait_running=False)
+    os.close(fd)
+    try:
+        rc = sim.wait_exit()
+        log = sim.log()
+        check(rc == 1, "exit status %d (want 1): %s" % (rc, log))
+        check(re.search(r"^xen-dm: -incoming fd:\d+: loading device state: ", log, re.M), log)
+        check("Sanitizer" not in log, log)
+    finally:
+        sim.close()
+
+
+@test
 def restricted_chrooted_unprivileged():
     if os.geteuid() != 0:
         print("# not root: -chroot/-runas skipped, restriction still tested")
