@@ -133,6 +133,13 @@ static void child_signal(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     NativeShared *sh = (NativeShared *)(uintptr_t)(CTL_BASE + CTL_SCRATCH_TOP);
 
+    /*
+     * The kernel clears DF and TF for the handler but may leave AC set by
+     * the snippet (an #AC test): clear it before anything does an
+     * unaligned access here.
+     */
+    __asm__ volatile("pushfq\n\tandl $~0x40000, (%%rsp)\n\tpopfq" ::: "memory", "cc");
+
     sh->signo = sig;
     sh->trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
     sh->err = uc->uc_mcontext.gregs[REG_ERR];
