@@ -171,10 +171,18 @@ static void store_le(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
-/* One access inside one page. */
-static uint64_t load_one(TCGCPU *cpu, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra)
+/* One access inside one page; write_intent checks (and faults) as a write. */
+static uint64_t load_one(TCGCPU *cpu, uint64_t addr, unsigned size, int mmu_idx, uintptr_t ra, bool write_intent)
 {
-    TCGTLBEntry *e = tlb_entry_for(cpu, addr, ACCESS_READ, mmu_idx, ra, false);
+    TCGTLBEntry *e;
+    if (write_intent) {
+        e = tlb_entry_for(cpu, addr, ACCESS_WRITE, mmu_idx, ra, false);
+        if (e && !tag_matches(e->addr_read, addr & TCG_PAGE_MASK)) {
+            e = tlb_entry_for(cpu, addr, ACCESS_READ, mmu_idx, ra, false);
+        }
+    } else {
+        e = tlb_entry_for(cpu, addr, ACCESS_READ, mmu_idx, ra, false);
+    }
     if (!e) {
         return ~0ull;
     }
@@ -226,16 +234,21 @@ static uint64_t sign_extend(uint64_t v, TCGMemOp mop)
 uint64_t tcg_guest_ld(TCGCPU *cpu, uint64_t addr, TCGMemOp mop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (mop & MO_SIZE);
+    bool wi = (mop & MO_WRITE_INTENT) != 0;
     uint64_t v;
 
     if ((addr & ~TCG_PAGE_MASK) + size > TCG_PAGE_SIZE) {
-        /* Crosses a page: both pages must be readable; load byte by byte (little endian). */
+        /* Crosses a page: both pages must be accessible; load byte by byte (little endian). */
+        if (wi) {
+            tlb_entry_for(cpu, addr, ACCESS_WRITE, mmu_idx, ra, false);
+            tlb_entry_for(cpu, (addr & TCG_PAGE_MASK) + TCG_PAGE_SIZE, ACCESS_WRITE, mmu_idx, ra, false);
+        }
         v = 0;
         for (unsigned i = 0; i < size; i++) {
-            v |= load_one(cpu, addr + i, 1, mmu_idx, ra) << (8 * i);
+            v |= load_one(cpu, addr + i, 1, mmu_idx, ra, false) << (8 * i);
         }
     } else {
-        v = load_one(cpu, addr, size, mmu_idx, ra);
+        v = load_one(cpu, addr, size, mmu_idx, ra, wi);
     }
     return sign_extend(v, mop);
 }

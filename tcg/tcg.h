@@ -95,6 +95,7 @@ typedef enum {
     MO_8 = 0, MO_16 = 1, MO_32 = 2, MO_64 = 3,
     MO_SIZE = 3,
     MO_SIGN = 4,
+    MO_WRITE_INTENT = 8,    /* a load that must be allowed to write (x86 read-modify-write) */
     MO_SB = MO_8 | MO_SIGN, MO_SW = MO_16 | MO_SIGN, MO_SL = MO_32 | MO_SIGN,
 } TCGMemOp;
 /* memop in bits 0-3, mmu index in bits 4-7. */

@@ -59,14 +59,15 @@ void helper_set_if(CPUX86State *env, uint32_t on)
 
 void helper_divb(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     uint32_t num = (uint16_t)env->regs[R_EAX];
     uint32_t den = (uint8_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     uint32_t q = num / den;
     if (q > 0xff) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     uint32_t r = num % den;
     env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | q | (r << 8);
@@ -74,14 +75,15 @@ void helper_divb(CPUX86State *env, uint64_t val)
 
 void helper_idivb(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     int32_t num = (int16_t)env->regs[R_EAX];
     int32_t den = (int8_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     int32_t q = num / den;
     if (q != (int8_t)q) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     int32_t r = num % den;
     env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | (uint8_t)q | ((uint32_t)(uint8_t)r << 8);
@@ -89,14 +91,15 @@ void helper_idivb(CPUX86State *env, uint64_t val)
 
 void helper_divw(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     uint32_t num = (uint16_t)env->regs[R_EAX] | ((uint32_t)(uint16_t)env->regs[R_EDX] << 16);
     uint32_t den = (uint16_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     uint32_t q = num / den;
     if (q > 0xffff) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     uint32_t r = num % den;
     env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | q;
@@ -105,17 +108,18 @@ void helper_divw(CPUX86State *env, uint64_t val)
 
 void helper_idivw(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     int32_t num = (int32_t)((uint16_t)env->regs[R_EAX] | ((uint32_t)(uint16_t)env->regs[R_EDX] << 16));
     int32_t den = (int16_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     if (num == INT32_MIN && den == -1) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     int32_t q = num / den;
     if (q != (int16_t)q) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     int32_t r = num % den;
     env->regs[R_EAX] = (env->regs[R_EAX] & ~0xffffull) | (uint16_t)q;
@@ -124,14 +128,15 @@ void helper_idivw(CPUX86State *env, uint64_t val)
 
 void helper_divl(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     uint64_t num = (uint32_t)env->regs[R_EAX] | ((uint64_t)(uint32_t)env->regs[R_EDX] << 32);
     uint64_t den = (uint32_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     uint64_t q = num / den;
     if (q > 0xffffffffull) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     env->regs[R_EAX] = (uint32_t)q;
     env->regs[R_EDX] = (uint32_t)(num % den);
@@ -139,14 +144,15 @@ void helper_divl(CPUX86State *env, uint64_t val)
 
 void helper_idivl(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     int64_t num = (int64_t)((uint32_t)env->regs[R_EAX] | ((uint64_t)(uint32_t)env->regs[R_EDX] << 32));
     int64_t den = (int32_t)val;
     if (den == 0 || (num == INT64_MIN && den == -1)) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     int64_t q = num / den;
     if (q != (int32_t)q) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     env->regs[R_EAX] = (uint32_t)q;
     env->regs[R_EDX] = (uint32_t)(num % den);
@@ -154,14 +160,15 @@ void helper_idivl(CPUX86State *env, uint64_t val)
 
 void helper_divq(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     unsigned __int128 num = ((unsigned __int128)env->regs[R_EDX] << 64) | env->regs[R_EAX];
     uint64_t den = val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     unsigned __int128 q = num / den;
     if (q >> 64) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     env->regs[R_EAX] = (uint64_t)q;
     env->regs[R_EDX] = (uint64_t)(num % den);
@@ -169,19 +176,20 @@ void helper_divq(CPUX86State *env, uint64_t val)
 
 void helper_idivq(CPUX86State *env, uint64_t val)
 {
+    uintptr_t ra = GETPC();
     __int128 num = (__int128)(((unsigned __int128)env->regs[R_EDX] << 64) | env->regs[R_EAX]);
     int64_t den = (int64_t)val;
     if (den == 0) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     /* The only overflowing case of the 128-bit division itself is MIN / -1. */
     __int128 min128 = (__int128)((unsigned __int128)1 << 127);
     if (num == min128 && den == -1) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     __int128 q = num / den;
     if (q != (int64_t)q) {
-        x86_raise_exception_ra(env, EXCP00_DIVZ, GETPC());
+        x86_raise_exception_ra(env, EXCP00_DIVZ, ra);
     }
     env->regs[R_EAX] = (uint64_t)(int64_t)q;
     env->regs[R_EDX] = (uint64_t)(int64_t)(num % den);
@@ -416,7 +424,7 @@ void helper_cmpxchg8b(CPUX86State *env, uint64_t addr)
 {
     uintptr_t ra = GETPC();
     uint32_t f = eflags_now(env);
-    uint64_t old = x86_ld_data(env, addr, MO_64, ra);
+    uint64_t old = x86_ld_data(env, addr, MO_64 | MO_WRITE_INTENT, ra);
     uint64_t cmp = (uint32_t)env->regs[R_EAX] | ((uint64_t)(uint32_t)env->regs[R_EDX] << 32);
 
     if (old == cmp) {
@@ -439,8 +447,8 @@ void helper_cmpxchg16b(CPUX86State *env, uint64_t addr)
     if (addr & 15) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    uint64_t lo = x86_ld_data(env, addr, MO_64, ra);
-    uint64_t hi = x86_ld_data(env, addr + 8, MO_64, ra);
+    uint64_t lo = x86_ld_data(env, addr, MO_64 | MO_WRITE_INTENT, ra);
+    uint64_t hi = x86_ld_data(env, addr + 8, MO_64 | MO_WRITE_INTENT, ra);
 
     if (lo == env->regs[R_EAX] && hi == env->regs[R_EDX]) {
         x86_st_data(env, addr, env->regs[R_EBX], MO_64, ra);

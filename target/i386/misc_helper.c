@@ -141,9 +141,10 @@ static void str_finish(CPUX86State *env, uint32_t desc)
 
 void helper_rep_movs(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -193,9 +194,10 @@ void helper_rep_movs(CPUX86State *env, uint32_t desc)
 
 void helper_rep_stos(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
     uint64_t val = env->regs[R_EAX];
 
@@ -238,9 +240,10 @@ void helper_rep_stos(CPUX86State *env, uint32_t desc)
 
 void helper_rep_lods(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -280,9 +283,10 @@ static bool str_compare(CPUX86State *env, int ot, uint64_t a, uint64_t b, uint32
 
 void helper_rep_cmps(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -295,8 +299,9 @@ void helper_rep_cmps(CPUX86State *env, uint32_t desc)
             return;
         }
         uint64_t si = env->regs[R_ESI], di = env->regs[R_EDI];
-        uint64_t a = tcg_guest_ld(&env->tcg, seg_linear(&c, c.seg, si), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
+        /* ES:rDI first, as hardware reads it (it decides which fault is reported). */
         uint64_t b = tcg_guest_ld(&env->tcg, seg_linear(&c, R_ES, di), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
+        uint64_t a = tcg_guest_ld(&env->tcg, seg_linear(&c, c.seg, si), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
         set_areg(&c, R_ESI, si + (uint64_t)(dir * c.size));
         set_areg(&c, R_EDI, di + (uint64_t)(dir * c.size));
         set_areg(&c, R_ECX, count - 1);
@@ -310,9 +315,10 @@ void helper_rep_cmps(CPUX86State *env, uint32_t desc)
 
 void helper_rep_scas(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -338,9 +344,10 @@ void helper_rep_scas(CPUX86State *env, uint32_t desc)
 
 void helper_rep_ins(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -366,9 +373,10 @@ void helper_rep_ins(CPUX86State *env, uint32_t desc)
 
 void helper_rep_outs(CPUX86State *env, uint32_t desc)
 {
+    uintptr_t ra = GETPC();
     StrCtx c;
     uint64_t done = 0;
-    str_init(&c, env, desc, GETPC());
+    str_init(&c, env, desc, ra);
     int dir = env->df;
 
     for (;;) {
@@ -461,8 +469,9 @@ static uint64_t tsc_now(CPUX86State *env)
 
 void helper_rdtsc(CPUX86State *env)
 {
+    uintptr_t ra = GETPC();
     if ((env->cr[4] & CR4_TSD) && cpl_of(env) != 0 && (env->cr[0] & CR0_PE)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
     uint64_t t = tsc_now(env);
     env->regs[R_EAX] = (uint32_t)t;
@@ -506,6 +515,7 @@ static uint64_t *fixed_mtrr(CPUX86State *env, uint32_t msr)
 
 void helper_rdmsr(CPUX86State *env)
 {
+    uintptr_t ra = GETPC();
     uint32_t msr = (uint32_t)env->regs[R_ECX];
     uint64_t v;
     uint64_t *p;
@@ -543,7 +553,7 @@ void helper_rdmsr(CPUX86State *env)
             break;
         }
         log_unimp("tcg: rdmsr 0x%x\n", msr);
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
     env->regs[R_EAX] = (uint32_t)v;
     env->regs[R_EDX] = (uint32_t)(v >> 32);
@@ -551,6 +561,7 @@ void helper_rdmsr(CPUX86State *env)
 
 void helper_wrmsr(CPUX86State *env)
 {
+    uintptr_t ra = GETPC();
     uint32_t msr = (uint32_t)env->regs[R_ECX];
     uint64_t v = (uint32_t)env->regs[R_EAX] | ((uint64_t)(uint32_t)env->regs[R_EDX] << 32);
     uint64_t *p;
@@ -567,7 +578,7 @@ void helper_wrmsr(CPUX86State *env)
     case MSR_MTRR_DEF_TYPE: env->mtrr_deftype = v; break;
     case MSR_EFER:
         if (v & ~(uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
         }
         x86_set_efer(env, v);
         break;
@@ -589,7 +600,7 @@ void helper_wrmsr(CPUX86State *env)
             break;
         }
         log_unimp("tcg: wrmsr 0x%x <- 0x%llx\n", msr, (unsigned long long)v);
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
 }
 

@@ -124,8 +124,9 @@ static void load_seg(CPUX86State *env, int seg, uint32_t selector, uintptr_t ra)
 
 void helper_load_seg(CPUX86State *env, uint32_t seg, uint32_t selector)
 {
+    uintptr_t ra = GETPC();
     if (seg > R_GS) {
-        x86_raise_exception_err_ra(env, EXCP06_ILLOP, 0, GETPC());
+        x86_raise_exception_err_ra(env, EXCP06_ILLOP, 0, ra);
     }
     if (!(env->cr[0] & CR0_PE) || (env->eflags & VM_MASK)) {
         selector &= 0xffff;
@@ -134,7 +135,7 @@ void helper_load_seg(CPUX86State *env, uint32_t seg, uint32_t selector)
         x86_update_hflags(env);
         return;
     }
-    load_seg(env, (int)seg, selector, GETPC());
+    load_seg(env, (int)seg, selector, ra);
 }
 
 /* Data segments not accessible at the new (outer) privilege become null (SDM RET, IRET). */
@@ -844,10 +845,11 @@ void helper_ltr(CPUX86State *env, uint32_t selector)
     env->tr = (SegmentCache){ selector, desc_limit(e1, e2), base, desc_flags(e2) };
 }
 
-/* ZF in the (already computed) EFLAGS in cc_src. */
+/* Set or clear ZF, the other flags as they are (the lazy state becomes EFLAGS). */
 static void set_zf(CPUX86State *env, bool z)
 {
-    env->cc_src = (env->cc_src & ~(uint64_t)CC_Z) | (z ? CC_Z : 0);
+    uint32_t f = cc_compute_all(env->cc_op, env->cc_dst, env->cc_src, env->cc_src2);
+    env->cc_src = (f & ~(uint32_t)CC_Z) | (z ? CC_Z : 0);
     env->cc_op = CC_OP_EFLAGS;
 }
 
@@ -930,12 +932,14 @@ static void verify(CPUX86State *env, uint32_t selector, bool write, uintptr_t ra
 
 void helper_verr(CPUX86State *env, uint32_t selector)
 {
-    verify(env, selector, false, GETPC());
+    uintptr_t ra = GETPC();
+    verify(env, selector, false, ra);
 }
 
 void helper_verw(CPUX86State *env, uint32_t selector)
 {
-    verify(env, selector, true, GETPC());
+    uintptr_t ra = GETPC();
+    verify(env, selector, true, ra);
 }
 
 /* ARPL: dst.RPL = max(dst.RPL, src.RPL), ZF set when it changed. */

@@ -254,6 +254,20 @@ static void gen_compute_eflags(DisasContext *dc)
     set_cc_op(dc, CC_OP_EFLAGS);
 }
 
+/* The six flags as a value, without changing the lazy representation (safe before a fault). */
+static TCGv gen_eflags_value(DisasContext *dc)
+{
+    TCGv t = tmp(dc);
+    if (dc->cc_op == CC_OP_EFLAGS) {
+        tcg_gen_andi(S, TCG_I64, t, G_CC_SRC, CC_ALL);
+    } else if (dc->cc_op == CC_OP_CLR) {
+        tcg_gen_movi(S, TCG_I64, t, CC_Z | CC_P);
+    } else {
+        tcg_gen_callN(S, &helper_info_cc_compute_all, t, cc_op_value(dc), G_CC_DST, G_CC_SRC, G_CC_SRC2);
+    }
+    return t;
+}
+
 static int cc_size(int op, int base)
 {
     return op - base;
@@ -675,6 +689,19 @@ static void gen_ld_op(DisasContext *dc, const X86Op *op, TCGv t)
     }
 }
 
+/*
+ * Load the destination of a read-modify-write instruction: the access is
+ * checked for writing, as the CPU does (a fault on the read reports W=1).
+ */
+static void gen_ld_op_rmw(DisasContext *dc, const X86Op *op, TCGv t)
+{
+    if (op->kind == OPK_MEM) {
+        tcg_gen_guest_ld(S, t, dc->A0, make_memop_idx((TCGMemOp)(op->ot | MO_WRITE_INTENT), (unsigned)dc->mem_index));
+        return;
+    }
+    gen_ld_op(dc, op, t);
+}
+
 static void gen_st_op(DisasContext *dc, const X86Op *op, TCGv v)
 {
     switch (op->kind) {
@@ -870,7 +897,11 @@ static void gen_alu(DisasContext *dc, int mnem, const X86Op *d, const X86Op *src
     TCGType t = ty(ot);
     TCGv a = tmp(dc), b = tmp(dc), r = tmp(dc);
 
-    gen_ld_op(dc, d, a);
+    if (mnem == X86_CMP) {
+        gen_ld_op(dc, d, a);
+    } else {
+        gen_ld_op_rmw(dc, d, a);
+    }
     gen_ld_op(dc, src, b);
     switch (mnem) {
     case X86_ADD:
@@ -927,7 +958,7 @@ static void gen_inc_dec(DisasContext *dc, const X86Op *d, bool inc)
     int ot = d->ot;
     TCGv a = tmp(dc), r = tmp(dc), c = tmp(dc);
 
-    gen_ld_op(dc, d, a);
+    gen_ld_op_rmw(dc, d, a);
     tcg_gen_addi(S, ty(ot), r, a, inc ? 1 : (uint64_t)-1);
     gen_ext(dc, ot, r, r);
     gen_compute_c(dc, c);
@@ -944,14 +975,23 @@ static void gen_shift(DisasContext *dc, int mnem, const X86Op *d, const X86Op *c
     TCGv v = tmp(dc), r = tmp(dc), s1 = tmp(dc);
     int ccop = mnem == X86_SHL ? CC_OP_SHLB : CC_OP_SARB;
 
-    gen_ld_op(dc, d, v);
+    gen_ld_op_rmw(dc, d, v);
     if (mnem == X86_SAR) {
         gen_exts(dc, ot, v, v);
     }
     if (cnt->kind == OPK_IMM) {
         unsigned c = (unsigned)cnt->imm & mask;
         if (c == 0) {
-            return;   /* no change to the destination or the flags */
+            /*
+             * Flags untouched; a 32-bit register is still written (zero-extended)
+             * and a memory operand still accessed, as hardware does.
+             */
+            if (d->kind == OPK_REG && ot == MO_32) {
+                gen_write_reg(dc, ot, d->reg, false, G_REG(d->reg));
+            } else if (d->kind == OPK_MEM) {
+                gen_ld_op_rmw(dc, d, v);
+            }
+            return;
         }
         if (mnem == X86_SHL) {
             tcg_gen_shli(S, t, s1, v, c - 1);
@@ -1005,10 +1045,16 @@ static void gen_rotate(DisasContext *dc, int mnem, const X86Op *d, const X86Op *
     bool is_imm = cnt->kind == OPK_IMM;
 
     if (is_imm && ((unsigned)cnt->imm & mask) == 0) {
+        if (d->kind == OPK_REG && ot == MO_32) {
+            gen_write_reg(dc, ot, d->reg, false, G_REG(d->reg));
+        } else if (d->kind == OPK_MEM) {
+            gen_ld_op_rmw(dc, d, v);
+        }
         return;
     }
+    /* Load (checked for writing) before the flags change form: a fault must see them as they were. */
+    gen_ld_op_rmw(dc, d, v);
     gen_compute_eflags(dc);
-    gen_ld_op(dc, d, v);
     if (is_imm) {
         tcg_gen_movi(S, TCG_I64, c, cnt->imm & mask);
     } else {
@@ -1060,8 +1106,8 @@ static void gen_rcl_rcr(DisasContext *dc, bool left, const X86Op *d, const X86Op
     unsigned mask = ot == MO_64 ? 63 : 31;
     TCGv v = tmp(dc), r = tmp(dc), c = tmp(dc);
 
+    gen_ld_op_rmw(dc, d, v);
     gen_compute_eflags(dc);
-    gen_ld_op(dc, d, v);
     if (cnt->kind == OPK_IMM) {
         tcg_gen_movi(S, TCG_I64, c, cnt->imm & mask);
     } else {
@@ -1080,8 +1126,8 @@ static void gen_shld_shrd(DisasContext *dc, bool left)
     unsigned mask = ot == MO_64 ? 63 : 31;
     TCGv v = tmp(dc), sv = tmp(dc), r = tmp(dc), c = tmp(dc);
 
+    gen_ld_op_rmw(dc, d, v);
     gen_compute_eflags(dc);
-    gen_ld_op(dc, d, v);
     gen_ld_op(dc, src, sv);
     if (cnt->kind == OPK_IMM) {
         tcg_gen_movi(S, TCG_I64, c, cnt->imm & mask);
@@ -1242,8 +1288,9 @@ static void gen_string_once(DisasContext *dc, int mnem, int ot)
         break;
     case X86_CMPS: {
         TCGv r = tmp(dc);
-        gen_ld(dc, ot, v, gen_string_src_addr(dc));
+        /* ES:rDI is read first (what hardware does: it decides which fault is reported). */
         gen_ld(dc, ot, w, gen_string_dst_addr(dc));
+        gen_ld(dc, ot, v, gen_string_src_addr(dc));
         tcg_gen_sub(S, ty(ot), r, v, w);
         gen_ext(dc, ot, r, r);
         gen_string_advance(dc, R_ESI, ot);
@@ -1332,6 +1379,12 @@ static void gen_string(DisasContext *dc, int mnem, int ot)
     tcg_gen_movi(S, TCG_I64, G_EIP, dc->eip);
     tcg_gen_callN(S, h, -1, S->env, cst(dc, desc));
     if (mnem == X86_CMPS || mnem == X86_SCAS) {
+        /*
+         * The helper updates cc_op/cc_dst/cc_src together after each
+         * iteration; a fault in a later one must keep them, so this
+         * instruction restores with "cc_op as in env".
+         */
+        tcg_set_insn_aux(S, CC_OP_DYNAMIC);
         set_cc_op(dc, CC_OP_DYNAMIC);
     }
     if (mnem == X86_INS || mnem == X86_OUTS) {
@@ -1428,9 +1481,9 @@ static void gen_movl_seg(DisasContext *dc, int seg, TCGv sel)
 static void gen_pushf(DisasContext *dc)
 {
     TCGv f = tmp(dc), e = tmp(dc);
-    gen_compute_eflags(dc);
+    TCGv cc = gen_eflags_value(dc);
     tcg_gen_ld(S, INDEX_op_ld32u, e, S->env, ENV_OFF(eflags));
-    tcg_gen_or(S, TCG_I64, f, G_CC_SRC, e);
+    tcg_gen_or(S, TCG_I64, f, cc, e);
     /* VM and RF are not pushed (SDM PUSHF). */
     tcg_gen_andi(S, TCG_I64, f, f, ~(uint64_t)(VM_MASK | RF_MASK));
     gen_push(dc, dc->dflag, f);
@@ -1551,7 +1604,11 @@ static void gen_bt(DisasContext *dc, int mnem)
         }
     }
     tcg_gen_andi(S, TCG_I64, off, off, bits - 1);
-    gen_ld_op(dc, d, v);
+    if (mnem == X86_BT) {
+        gen_ld_op(dc, d, v);
+    } else {
+        gen_ld_op_rmw(dc, d, v);
+    }
     tcg_gen_shr(S, TCG_I64, bit, v, off);
     tcg_gen_andi(S, TCG_I64, bit, bit, 1);
     if (mnem != X86_BT) {
@@ -1601,12 +1658,20 @@ static void gen_cmpxchg(DisasContext *dc)
     int ot = d->ot;
     TCGv old = tmp(dc), nv = tmp(dc), acc = tmp(dc), r = tmp(dc), s = tmp(dc), merged = tmp(dc);
 
-    gen_ld_op(dc, d, old);
+    gen_ld_op_rmw(dc, d, old);
     gen_ld_op(dc, src, s);
     gen_read_gpr(dc, ot, acc, R_EAX);
     tcg_gen_movcond(S, TCG_I64, TCG_COND_EQ, nv, acc, old, s, old);
-    /* The destination is always written (a locked read-modify-write on hardware). */
-    gen_st_op(dc, d, nv);
+    if (d->kind == OPK_MEM) {
+        /* A memory destination is always written (the locked read-modify-write cycle). */
+        gen_st_op(dc, d, nv);
+    } else {
+        /* A register destination only when equal: unequal leaves all 64 bits alone. */
+        TCGv full = tmp(dc), cur = G_REG(d->reg - (d->high8 ? 4 : 0));
+        tcg_gen_mov(S, TCG_I64, full, cur);
+        gen_st_op(dc, d, nv);
+        tcg_gen_movcond(S, TCG_I64, TCG_COND_EQ, cur, acc, old, cur, full);
+    }
     /* Not equal: the accumulator gets the old value; equal: it is left alone entirely. */
     switch (ot) {
     case MO_8: tcg_gen_deposit(S, TCG_I64, merged, G_REG(R_EAX), old, 0, 8); break;
@@ -1627,7 +1692,7 @@ static void gen_xadd(DisasContext *dc)
     int ot = d->ot;
     TCGv a = tmp(dc), b = tmp(dc), r = tmp(dc);
 
-    gen_ld_op(dc, d, a);
+    gen_ld_op_rmw(dc, d, a);
     gen_ld_op(dc, src, b);
     tcg_gen_add(S, ty(ot), r, a, b);
     gen_ext(dc, ot, r, r);
@@ -1918,13 +1983,13 @@ static void gen_insn(DisasContext *dc)
         break;
     case X86_NOT:
         t0 = tmp(dc);
-        gen_ld_op(dc, &o[0], t0);
+        gen_ld_op_rmw(dc, &o[0], t0);
         tcg_gen_xori(S, TCG_I64, t0, t0, size_mask(o[0].ot));
         gen_st_op(dc, &o[0], t0);
         break;
     case X86_NEG: {
         TCGv a = tmp(dc), r = tmp(dc);
-        gen_ld_op(dc, &o[0], a);
+        gen_ld_op_rmw(dc, &o[0], a);
         tcg_gen_neg(S, ty(o[0].ot), r, a);
         gen_ext(dc, o[0].ot, r, r);
         gen_st_op(dc, &o[0], r);
@@ -1982,7 +2047,7 @@ static void gen_insn(DisasContext *dc)
     case X86_XCHG:
         t0 = tmp(dc);
         t1 = tmp(dc);
-        gen_ld_op(dc, &o[0], t0);
+        gen_ld_op_rmw(dc, &o[0], t0);
         gen_ld_op(dc, &o[1], t1);
         if (o[0].kind == OPK_MEM) {
             gen_st_op(dc, &o[0], t1);
@@ -2032,13 +2097,20 @@ static void gen_insn(DisasContext *dc)
         t0 = tmp(dc);
         gen_pop_load(dc, push_ot(dc), t0);
         if (o[0].kind == OPK_MEM) {
-            /* The address is computed with rSP already incremented (SDM POP). */
-            gen_pop_update(dc, push_ot(dc));
+            /*
+             * The address is computed with rSP already incremented (SDM POP), but
+             * rSP must still be the old one if the store faults.
+             */
             if (dc->mem_base == R_ESP || dc->mem_index_reg == R_ESP) {
+                TCGv old_sp = tmp(dc);
+                tcg_gen_mov(S, TCG_I64, old_sp, G_REG(R_ESP));
+                gen_pop_update(dc, push_ot(dc));
                 TCGv off = gen_ea_offset(dc);
                 dc->A0 = gen_lea_seg(dc, off, seg_for(dc, dc->mem_def_seg));
+                tcg_gen_mov(S, TCG_I64, G_REG(R_ESP), old_sp);
             }
             gen_st_op(dc, &o[0], t0);
+            gen_pop_update(dc, push_ot(dc));
         } else {
             gen_pop_update(dc, push_ot(dc));
             gen_st_op(dc, &o[0], t0);
@@ -2326,6 +2398,11 @@ static void gen_insn(DisasContext *dc)
     }
     case X86_SETCC:
         t0 = tmp(dc);
+        if (o[0].kind == OPK_MEM) {
+            /* Fault (if at all) before the flags may change form. */
+            TCGv probe = tmp(dc);
+            gen_ld_op_rmw(dc, &o[0], probe);
+        }
         gen_setcc(dc, e->arg, t0);
         gen_st_op(dc, &o[0], t0);
         break;
@@ -2383,12 +2460,13 @@ static void gen_insn(DisasContext *dc)
             break;
         }
         TCGv d = tmp(dc), sv = tmp(dc), r = tmp(dc);
-        gen_compute_eflags(dc);
-        gen_ld_op(dc, &o[0], d);
+        gen_ld_op_rmw(dc, &o[0], d);
         gen_ld_op(dc, &o[1], sv);
         gen_update_cc_op(dc);
         tcg_gen_callN(S, &helper_info_arpl, r, S->env, d, sv);
         gen_st_op(dc, &o[0], r);
+        set_cc_op(dc, CC_OP_EFLAGS);
+        dc->cc_op_dirty = false;
         break;
     }
     case X86_BOUND: {
@@ -2459,7 +2537,7 @@ static void gen_insn(DisasContext *dc)
         const X86Op *selop = (mnem == X86_LAR || mnem == X86_LSL) ? &o[1] : &o[0];
         t0 = tmp(dc);
         gen_ld_op(dc, selop, t0);
-        gen_compute_eflags(dc);
+        /* The helper reads the lazy flags from env and leaves them as EFLAGS with ZF set or clear. */
         gen_update_cc_op(dc);
         if (mnem == X86_VERR || mnem == X86_VERW) {
             tcg_gen_callN(S, mnem == X86_VERR ? &helper_info_verr : &helper_info_verw, -1, S->env, t0);
@@ -2475,6 +2553,8 @@ static void gen_insn(DisasContext *dc)
             gen_write_reg(dc, o[0].ot, o[0].reg, false, lr);
             gen_set_label(dc, l);
         }
+        set_cc_op(dc, CC_OP_EFLAGS);
+        dc->cc_op_dirty = false;
         break;
     }
     case X86_SGDT: case X86_SIDT:
@@ -2613,7 +2693,10 @@ static int reg_size(DisasContext *dc, X86OpSpec spec)
         return MO_8;
     case Ew: case Gw: case Iw: case Mw: case Sw: case DX:
         return MO_16;
-    case Ed: case Gd: case Md: case Rd: case Cd: case Dd:
+    case Ed: case Gd: case Md:
+        return MO_32;
+    case Rd: case Cd: case Dd:
+        /* Control/debug register moves are 64-bit in 64-bit mode (SDM MOV CR). */
         return dc->code64 ? MO_64 : MO_32;
     case Eq: case Gq: case Mq:
         return MO_64;

@@ -1592,7 +1592,8 @@ static void gen_guest_mem(RA *ra, const TCGOp *op)
     sp.addr_reg = ar;
     sp.out_reg = dr;
     sp.save_regs = live_clobbered_regs(ra, REG_BIT(dr)) & ~REG_BIT(dr);
-    sp.jne_rel32 = emit_tlb_lookup(e, ar, oi, false);
+    /* A load with write intent must hit a writable entry (x86 read-modify-write faults as a write). */
+    sp.jne_rel32 = emit_tlb_lookup(e, ar, oi, (mop & MO_WRITE_INTENT) != 0);
     emit_guest_load_insn(e, (TCGType)op->type, mop, dr, ar, TMP0);
     sp.done = e->p;
     g_array_append_val(ra->slow, sp);

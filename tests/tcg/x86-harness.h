@@ -22,6 +22,7 @@ typedef struct XtmRegion {
     uint64_t size;
     uint8_t *host;
     bool writable;
+    bool supervisor;        /* mapped without the user bit by the paging set-ups */
 } XtmRegion;
 
 typedef struct Xtm {
@@ -40,12 +41,12 @@ typedef struct Xtm {
     bool deliver;           /* deliver exceptions through the IVT/IDT instead of stopping */
 } Xtm;
 
-static Xtm *xtm_of(TCGCPU *cpu)
+static G_GNUC_UNUSED Xtm *xtm_of(TCGCPU *cpu)
 {
     return (Xtm *)x86_env(cpu)->accel->opaque;
 }
 
-static XtmRegion *xtm_region(Xtm *m, uint64_t phys)
+static G_GNUC_UNUSED XtmRegion *xtm_region(Xtm *m, uint64_t phys)
 {
     for (guint i = 0; i < m->regions->len; i++) {
         XtmRegion *r = &g_array_index(m->regions, XtmRegion, i);
@@ -56,7 +57,7 @@ static XtmRegion *xtm_region(Xtm *m, uint64_t phys)
     return NULL;
 }
 
-static void *xtm_phys_host_page(void *opaque, uint64_t phys_page, bool *writable)
+static G_GNUC_UNUSED void *xtm_phys_host_page(void *opaque, uint64_t phys_page, bool *writable)
 {
     XtmRegion *r = xtm_region(opaque, phys_page);
     if (!r) {
@@ -68,7 +69,7 @@ static void *xtm_phys_host_page(void *opaque, uint64_t phys_page, bool *writable
 }
 
 /* Outside RAM: reads of address-derived values, writes accumulated (a stand-in for MMIO). */
-static uint64_t xtm_mem_read(void *opaque, uint64_t phys, unsigned size)
+static G_GNUC_UNUSED uint64_t xtm_mem_read(void *opaque, uint64_t phys, unsigned size)
 {
     XtmRegion *r = xtm_region(opaque, phys);
     if (r) {
@@ -79,7 +80,7 @@ static uint64_t xtm_mem_read(void *opaque, uint64_t phys, unsigned size)
     return ~0ull >> (64 - 8 * size);
 }
 
-static void xtm_mem_write(void *opaque, uint64_t phys, unsigned size, uint64_t val)
+static G_GNUC_UNUSED void xtm_mem_write(void *opaque, uint64_t phys, unsigned size, uint64_t val)
 {
     Xtm *m = opaque;
     XtmRegion *r = xtm_region(m, phys);
@@ -91,19 +92,19 @@ static void xtm_mem_write(void *opaque, uint64_t phys, unsigned size, uint64_t v
     m->mmio_acc = m->mmio_acc * 31 + phys + val;
 }
 
-static uint64_t xtm_io_read(void *opaque, uint16_t port, unsigned size)
+static G_GNUC_UNUSED uint64_t xtm_io_read(void *opaque, uint16_t port, unsigned size)
 {
     return (uint64_t)port * 0x01010101u & (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
 }
 
-static void xtm_io_write(void *opaque, uint16_t port, unsigned size, uint64_t val)
+static G_GNUC_UNUSED void xtm_io_write(void *opaque, uint16_t port, unsigned size, uint64_t val)
 {
     Xtm *m = opaque;
     m->io_log_last = val;
     g_string_append_printf(m->io_log, "out %x,%u,%llx\n", port, size, (unsigned long long)val);
 }
 
-static uint64_t xtm_tsc_ns(void *opaque)
+static G_GNUC_UNUSED uint64_t xtm_tsc_ns(void *opaque)
 {
     return 1000;
 }
@@ -118,7 +119,7 @@ static const X86AccelOps xtm_accel_ops = {
 };
 
 /* Record instead of delivering: the run stops at the faulting instruction. */
-static void xtm_do_interrupt(TCGCPU *cpu)
+static G_GNUC_UNUSED void xtm_do_interrupt(TCGCPU *cpu)
 {
     Xtm *m = xtm_of(cpu);
     CPUX86State *env = x86_env(cpu);
@@ -138,7 +139,7 @@ static void xtm_do_interrupt(TCGCPU *cpu)
     cpu->stop = true;
 }
 
-static Xtm *xtm_new(void)
+static G_GNUC_UNUSED Xtm *xtm_new(void)
 {
     Xtm *m = g_new0(Xtm, 1);
     GError *err = NULL;
@@ -161,7 +162,7 @@ static Xtm *xtm_new(void)
     return m;
 }
 
-static void xtm_free(Xtm *m)
+static G_GNUC_UNUSED void xtm_free(Xtm *m)
 {
     for (guint i = 0; i < m->regions->len; i++) {
         XtmRegion *r = &g_array_index(m->regions, XtmRegion, i);
@@ -174,16 +175,22 @@ static void xtm_free(Xtm *m)
     g_free(m);
 }
 
-static uint8_t *xtm_add_ram(Xtm *m, uint64_t phys, uint64_t size, bool writable)
+static G_GNUC_UNUSED uint8_t *xtm_add_ram(Xtm *m, uint64_t phys, uint64_t size, bool writable)
 {
-    XtmRegion r = { phys, size, NULL, writable };
+    XtmRegion r = { phys, size, NULL, writable, false };
     r.host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     g_assert(r.host != MAP_FAILED);
     g_array_append_val(m->regions, r);
     return r.host;
 }
 
-static uint8_t *xtm_host(Xtm *m, uint64_t phys)
+/* System structures: mapped for the kernel only. */
+static G_GNUC_UNUSED void xtm_set_supervisor(Xtm *m, uint64_t phys)
+{
+    xtm_region(m, phys)->supervisor = true;
+}
+
+static G_GNUC_UNUSED uint8_t *xtm_host(Xtm *m, uint64_t phys)
 {
     XtmRegion *r = xtm_region(m, phys);
     g_assert(r);
@@ -191,13 +198,13 @@ static uint8_t *xtm_host(Xtm *m, uint64_t phys)
 }
 
 /* Copy bytes into guest-physical memory (RAM regions only), invalidating stale code. */
-static void xtm_write(Xtm *m, uint64_t phys, const void *buf, size_t len)
+static G_GNUC_UNUSED void xtm_write(Xtm *m, uint64_t phys, const void *buf, size_t len)
 {
     memcpy(xtm_host(m, phys), buf, len);
     tcg_engine_invalidate_phys_range(m->engine, phys, len);
 }
 
-static void xtm_set_seg(CPUX86State *env, int seg, uint32_t sel, uint64_t base, uint32_t limit, uint32_t flags)
+static G_GNUC_UNUSED void xtm_set_seg(CPUX86State *env, int seg, uint32_t sel, uint64_t base, uint32_t limit, uint32_t flags)
 {
     x86_load_seg_cache(env, seg, sel, base, limit, flags);
 }
@@ -206,7 +213,7 @@ enum { XTM_CODE_FLAGS = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK |
        XTM_DATA_FLAGS = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK | DESC_G_MASK | DESC_B_MASK };
 
 /* 32-bit protected mode, flat, no paging, at CPL cpl. */
-static void xtm_setup_flat32(Xtm *m, int cpl)
+static G_GNUC_UNUSED void xtm_setup_flat32(Xtm *m, int cpl)
 {
     CPUX86State *env = m->env;
     x86_cpu_reset(env);
@@ -228,7 +235,7 @@ static void xtm_setup_flat32(Xtm *m, int cpl)
  * 16 KiB of RAM there): identity maps each RAM region page by page (user,
  * writable if the region is).  Only addresses below 512 GiB.
  */
-static void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
+static G_GNUC_UNUSED void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
 {
     CPUX86State *env = m->env;
     uint64_t pml4 = pt_base, pdpt = pt_base + 0x1000, pd = pt_base + 0x2000;
@@ -265,7 +272,7 @@ static void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
                 pde = pt | 7;
                 memcpy(xtm_host(m, pd_addr), &pde, 8);
             }
-            uint64_t pte = a | 1 | 4 | (r->writable ? 2 : 0);
+            uint64_t pte = a | 1 | (r->supervisor ? 0 : 4) | (r->writable ? 2 : 0);
             memcpy(xtm_host(m, (pde & ~0xfffull) + ((a >> 12) & 511) * 8), &pte, 8);
         }
     }
@@ -291,7 +298,7 @@ static void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
  * 8 KiB + 4 KiB per 4 MiB mapped): identity maps the RAM regions below
  * 4 GiB as user pages (writable when the region is).
  */
-static void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
+static G_GNUC_UNUSED void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
 {
     CPUX86State *env = m->env;
     uint64_t pd = pt_base, next_pt = pt_base + 0x1000;
@@ -309,7 +316,7 @@ static void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
                 next_pt += 0x1000;
                 memcpy(xtm_host(m, pd + (a >> 22) * 4), &pde, 4);
             }
-            uint32_t pte = (uint32_t)a | 1 | 4 | (r->writable ? 2 : 0);
+            uint32_t pte = (uint32_t)a | 1 | (r->supervisor ? 0 : 4) | (r->writable ? 2 : 0);
             memcpy(xtm_host(m, (pde & ~0xfffu) + ((a >> 12) & 1023) * 4), &pte, 4);
         }
     }
@@ -321,7 +328,7 @@ static void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
 }
 
 /* Run until an exception, HLT or the instruction budget; returns the vector or -1. */
-static int xtm_run(Xtm *m)
+static G_GNUC_UNUSED int xtm_run(Xtm *m)
 {
     TCGCPU *cpu = &m->env->tcg;
     m->exception = -1;
