@@ -38,6 +38,7 @@ void diff_corpus_case(const DiffCorpusEntry *e, uint64_t seed, int variant, Diff
     c->mode = e->mode;
     snprintf(c->name, sizeof(c->name), "corpus %s (%d-bit, variant %d)", e->name, e->mode, variant);
     c->raw = e->start;
+    c->corpus_name = e->name;
     c->raw_len = len;
     c->raw_mask.undef_flags = e->undef_flags;
     c->raw_mask.undef_regs = e->undef_regs;

@@ -62,6 +62,7 @@ typedef struct DiffCase {
     size_t raw_len;
     DiffMask raw_mask;          /* corpus: what the case declares undefined */
     int expect_vector;          /* corpus: -1 end, else the expected exception (checked on the host) */
+    const char *corpus_name;    /* corpus: the case's name (without mode and variant) */
     uint64_t entry;
     DiffRegs regs;
     uint64_t mem_seed;          /* initial data and stack contents */
