@@ -27,6 +27,8 @@
 #include "hw/i386/pc.h"
 #include "standalone/cmdline.h"
 #include "standalone/kvm/kvm.h"
+#include "hw/intc/i8259.h"
+#include "target/i386/tcg-accel.h"
 #include "standalone/qtest.h"
 #include "ui/chardev.h"
 
@@ -42,6 +44,7 @@ typedef struct Emulator {
     PCConfig pc;
     Machine *m;
     KvmAccel *kvm;
+    TcgAccel *tcg;
     QTestServer *qtest;
     int exit_status;
     gint reset_pending;
@@ -188,6 +191,7 @@ static void request_quit(Emulator *e, int status)
     if (e->kvm) {
         kvm_accel_request_stop(e->kvm);
     }
+    tcg_accel_request_stop(e->tcg);
     mainloop_quit();
 }
 
@@ -204,11 +208,18 @@ static void system_reset_bh(void *opaque)
         log_cat(LOG_KVM, "kvm: system reset\n");
         kvm_accel_pause(e->kvm);
     }
+    if (e->tcg) {
+        tcg_accel_pause(e->tcg);
+    }
     device_list_reset(e->m->devices, RESET_HARD);
     as_commit(e->m->mem);
     if (e->kvm) {
         kvm_accel_reset(e->kvm);
         kvm_accel_resume(e->kvm);
+    }
+    if (e->tcg) {
+        tcg_accel_reset(e->tcg);
+        tcg_accel_resume(e->tcg);
     }
 }
 
@@ -227,6 +238,7 @@ static void machine_hook_request(Machine *m, ShutdownCause cause, int exit_code)
         if (e->kvm) {
             kvm_accel_request_stop(e->kvm);
         }
+        tcg_accel_request_stop(e->tcg);
         if (g_atomic_int_compare_and_exchange(&e->reset_pending, 0, 1)) {
             mainloop_call_soon(system_reset_bh, e);
         }
@@ -240,6 +252,7 @@ static void machine_hook_request(Machine *m, ShutdownCause cause, int exit_code)
             if (e->kvm) {
                 kvm_accel_request_stop(e->kvm);
             }
+            tcg_accel_request_stop(e->tcg);
             clock_virtual_enable(false);
             return;
         }
@@ -263,6 +276,12 @@ static gboolean on_signal(gpointer opaque)
 }
 
 /* ---- accelerator ---- */
+
+/* The CPU's interrupt acknowledge under TCG: the PIC's two INTA cycles. */
+static int pic_intack(void *opaque)
+{
+    return opaque ? i8259_intack(opaque) : -1;
+}
 
 /* Pick the first usable accelerator of the list (QEMU's accel=kvm:tcg rule). */
 static void choose_accel(Emulator *e)
@@ -294,10 +313,18 @@ static void choose_accel(Emulator *e)
             g_string_append_printf(why, "%s%s", why->len ? "; " : "", err->message);
             g_error_free(err);
             break;
-        case ACCEL_TCG:
-            g_string_append_printf(why, "%s-accel tcg: the TCG accelerator is not available yet",
-                                   why->len ? "; " : "");
+        case ACCEL_TCG: {
+            TcgAccelConfig cfg = { .icount_shift = -1 };
+            e->tcg = tcg_accel_new(&cfg, &err);
+            if (e->tcg) {
+                e->accel = ACCEL_TCG;
+                g_string_free(why, true);
+                return;
+            }
+            g_string_append_printf(why, "%s-accel tcg: %s", why->len ? "; " : "", err->message);
+            g_error_free(err);
             break;
+        }
         case ACCEL_QTEST:
             e->accel = ACCEL_QTEST;
             g_string_free(why, true);
@@ -426,6 +453,18 @@ int main(int argc, char **argv)
         }
     }
 
+    if (e->tcg) {
+        /* TCG: the userspace PIC's INTR reaches the vCPU, which acknowledges through it. */
+        pc_set_cpu_intr_handler(e->m, tcg_accel_set_intr, e->tcg);
+        if (!tcg_accel_attach(e->tcg, e->m, pic_intack, pc_pic(e->m), &err) ||
+            !tcg_accel_start(e->tcg, e->opts.start_paused, &err)) {
+            die_error(err);
+        }
+        if (e->opts.start_paused) {
+            clock_virtual_enable(false);
+        }
+    }
+
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
@@ -435,6 +474,8 @@ int main(int argc, char **argv)
     /* Teardown: the exact reverse of the steps above. */
     kvm_accel_free(e->kvm);
     e->kvm = NULL;
+    tcg_accel_free(e->tcg);
+    e->tcg = NULL;
     if (e->qtest) {
         qtest_detach_machine(e->qtest);
         e->qtest = NULL;

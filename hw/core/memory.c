@@ -70,6 +70,8 @@ struct AddressSpace {
     bool force_notify;          /* a region was freed: pointers may be reused */
     unsigned log_category;      /* LOG_IOPORT or LOG_MMIO */
     MemoryListener *listeners;
+    RamWriteNotifier ram_write_fn;
+    void *ram_write_opaque;
 };
 
 /* Starts at 1 so that a new space (flat_gen 0) is dirty. */
@@ -869,6 +871,9 @@ static inline bool range_write(AddressSpace *as, const FlatRange *fr, uint64_t o
         return io_access(as, mr, offset, size, &value, true);
     }
     host_store((uint8_t *)mr->host + offset, size, value);
+    if (as->ram_write_fn) {
+        as->ram_write_fn(as->ram_write_opaque, fr->start + (offset - fr->offset), size);
+    }
     return true;
 }
 
@@ -1031,6 +1036,9 @@ static bool as_rw_buf(AddressSpace *as, uint64_t addr, uint8_t *buf, size_t len,
                 memcpy(buf, host, n);
             } else if (!fr->readonly || mode == BUF_WRITE_ROM) {
                 memcpy(host, buf, n);
+                if (as->ram_write_fn) {
+                    as->ram_write_fn(as->ram_write_opaque, addr, n);
+                }
             }
         } else {
             MemoryRegion *mr = fr->mr;
@@ -1087,6 +1095,12 @@ bool as_write_buf(AddressSpace *as, uint64_t addr, const void *buf, size_t len)
 bool as_write_rom(AddressSpace *as, uint64_t addr, const void *buf, size_t len)
 {
     return as_rw_buf(as, addr, (uint8_t *)buf, len, BUF_WRITE_ROM);
+}
+
+void as_set_ram_write_notifier(AddressSpace *as, RamWriteNotifier fn, void *opaque)
+{
+    as->ram_write_fn = fn;
+    as->ram_write_opaque = opaque;
 }
 
 void *as_host_ptr(AddressSpace *as, uint64_t addr, uint64_t len, bool for_write)

@@ -145,6 +145,15 @@ bool as_write_rom(AddressSpace *as, uint64_t addr, const void *buf, size_t len);
  */
 void *as_host_ptr(AddressSpace *as, uint64_t addr, uint64_t len, bool for_write);
 
+/*
+ * Writes to RAM that do not come from a CPU's own stores (device DMA,
+ * firmware loading, the test protocol) are reported to the space's
+ * notifier, so a JIT can drop code translated from those bytes.  Called
+ * with the device lock held; one notifier per space (NULL removes it).
+ */
+typedef void (*RamWriteNotifier)(void *opaque, uint64_t addr, uint64_t len);
+void as_set_ram_write_notifier(AddressSpace *as, RamWriteNotifier fn, void *opaque);
+
 /* Print the region tree and flat view (for `info mtree` and debugging). */
 void as_dump(AddressSpace *as, void (*print)(void *opaque, const char *line), void *opaque);
 
