@@ -296,7 +296,7 @@ CASE misc_xlat, 32
     movb $0x5a, 0x100 + 0x7f(%ebx)
     mov $0x1234567f, %eax
     xlat
-    xlat %cs:(%ebx)
+    .byte 0x2e, 0xd7                 /* xlat %cs:(%ebx) */
 END misc_xlat
 
 CASE misc_enter_leave_32, 32
