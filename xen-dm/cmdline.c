@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block/block.h"
 #include "hw/core/device.h"
 #include "xen-dm/board.h"
 
@@ -355,6 +356,8 @@ static bool opt_vga(XenDmOptions *o, const char *opt, const char *arg, GError **
     return unsupported(opt, arg, "no display device is supported yet (set vga=\"none\" in the guest config)", err);
 }
 
+static bool ide_device(XenDmOptions *o, const char *opt, const char *arg, const char *model, GError **err);
+
 static bool opt_device(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
     size_t len = strcspn(arg, ",");
@@ -365,6 +368,8 @@ static bool opt_device(XenDmOptions *o, const char *opt, const char *arg, GError
         ok = OPT_ERROR("%s %s: no device model named", opt, arg);
     } else if (!strcmp(model, "help") || !strcmp(model, "?")) {
         ok = OPT_ERROR("%s help: this board builds no optional devices yet", opt);
+    } else if (!strcmp(model, "ide-cd") || !strcmp(model, "ide-hd") || !strcmp(model, "ide-drive")) {
+        ok = ide_device(o, opt, arg, model, err);
     } else if (!xenfv_device_supported(model)) {
         ok = OPT_ERROR("%s %s: device '%s' is not supported yet", opt, arg, model);
     } else {
@@ -374,23 +379,193 @@ static bool opt_device(XenDmOptions *o, const char *opt, const char *arg, GError
     return ok;
 }
 
+static void drive_free(gpointer p)
+{
+    XenDmDrive *d = p;
+
+    g_free(d->id);
+    g_free(d->file);
+    g_free(d->format);
+    g_free(d->cache);
+    g_free(d);
+}
+
+/* The formats block/ opens (libxl may also name qcow, vhd and qed). */
+static bool format_supported(const char *f)
+{
+    return !strcmp(f, "raw") || !strcmp(f, "qcow2");
+}
+
+static bool place_ide(XenDmOptions *o, XenDmDrive *d, int index, const char *opt, const char *arg,
+                      GError **err)
+{
+    if (index < 0) {
+        /* QEMU's drive_new without index: the first free slot. */
+        for (index = 0; index < XENDM_IDE_SLOTS && o->ide[index]; index++) {
+        }
+        if (index == XENDM_IDE_SLOTS) {
+            return OPT_ERROR("%s %s: no free IDE slot (ide.0 and ide.1 hold two units each)", opt, arg);
+        }
+    }
+    if (index >= XENDM_IDE_SLOTS) {
+        return OPT_ERROR("%s %s: IDE index %d: there are four (0-3)", opt, arg, index);
+    }
+    if (o->ide[index]) {
+        return OPT_ERROR("%s %s: IDE index %d (bus %d, unit %d) is taken", opt, arg, index, index / 2, index % 2);
+    }
+    if (!d->cdrom && !d->file) {
+        return OPT_ERROR("%s %s: a hard disk needs file=", opt, arg);
+    }
+    if (!d->cdrom && d->readonly) {
+        /* QEMU too: an IDE hard disk cannot be read-only. */
+        return OPT_ERROR("%s %s: read-only IDE hard disks are not supported", opt, arg);
+    }
+    d->index = index;
+    o->ide[index] = d;
+    return true;
+}
+
 static bool opt_drive(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
     GPtrArray *kv = kv_parse(arg, NULL);
-    const char *iface = "ide";
-    bool ok;
+    XenDmDrive *d = g_new0(XenDmDrive, 1);
+    const char *iface = "ide";      /* points into kv, freed at the end */
+    uint64_t v;
+    int index = -1;
+    bool ok = true, b;
 
-    for (guint i = 0; i < kv->len; i++) {
+    d->index = -1;
+    for (guint i = 0; i < kv->len && ok; i++) {
         KeyVal *p = kv->pdata[i];
+        const char *val = p->value;
 
-        if (!strcmp(p->key, "if") && p->value) {
-            iface = p->value;
+        if (!val && strcmp(p->key, "readonly") && strcmp(p->key, "snapshot")) {
+            ok = OPT_ERROR("%s %s: '%s' needs a value", opt, arg, p->key);
+        } else if (!strcmp(p->key, "file")) {
+            g_free(d->file);
+            d->file = g_strdup(val);
+        } else if (!strcmp(p->key, "if")) {
+            iface = val;
+        } else if (!strcmp(p->key, "index")) {
+            ok = (parse_uint(val, 3, &v) && (index = (int)v, true)) ||
+                 OPT_ERROR("%s %s: index=%s: an IDE index is 0-3", opt, arg, val);
+        } else if (!strcmp(p->key, "media")) {
+            if (!strcmp(val, "disk") || !strcmp(val, "cdrom")) {
+                d->cdrom = !strcmp(val, "cdrom");
+            } else {
+                ok = OPT_ERROR("%s %s: media=%s: disk or cdrom", opt, arg, val);
+            }
+        } else if (!strcmp(p->key, "format")) {
+            if (!format_supported(val)) {
+                ok = OPT_ERROR("%s %s: format '%s' is not supported (raw, qcow2)", opt, arg, val);
+            }
+            g_free(d->format);
+            d->format = g_strdup(val);
+        } else if (!strcmp(p->key, "cache")) {
+            BlockCacheMode mode;
+            if (!blk_parse_cache_mode(val, &mode)) {
+                ok = OPT_ERROR("%s %s: cache=%s: unknown cache mode", opt, arg, val);
+            }
+            g_free(d->cache);
+            d->cache = g_strdup(val);
+        } else if (!strcmp(p->key, "readonly")) {
+            ok = parse_bool(val, &b) || OPT_ERROR("%s %s: readonly= takes on or off", opt, arg);
+            d->readonly = ok && b;
+        } else if (!strcmp(p->key, "id")) {
+            g_free(d->id);
+            d->id = g_strdup(val);
+        } else if (!strcmp(p->key, "aio") || !strcmp(p->key, "discard") || !strcmp(p->key, "detect-zeroes")) {
+            /* host I/O tuning: block/ picks its own */
+        } else {
+            ok = OPT_ERROR("%s %s: unsupported drive property '%s'", opt, arg, p->key);
         }
     }
-    if (!strcmp(iface, "ide")) {
-        ok = unsupported(opt, arg, "IDE disks are not supported yet", err);
-    } else {
-        ok = unsupported(opt, arg, "block devices are not supported yet", err);
+    if (ok && strcmp(iface, "ide") && strcmp(iface, "none")) {
+        ok = unsupported(opt, arg, "only if=ide and if=none drives are supported", err);
+    }
+    if (ok && !strcmp(iface, "none")) {
+        d->if_none = true;
+        if (!d->id) {
+            ok = OPT_ERROR("%s %s: if=none drives need id=", opt, arg);
+        } else if (index >= 0) {
+            ok = OPT_ERROR("%s %s: if=none drives take no index (use -device)", opt, arg);
+        }
+        for (guint i = 0; ok && i < o->drives->len; i++) {
+            XenDmDrive *other = o->drives->pdata[i];
+            if (other->id && !strcmp(other->id, d->id)) {
+                ok = OPT_ERROR("%s %s: duplicate drive id '%s'", opt, arg, d->id);
+            }
+        }
+    } else if (ok) {
+        ok = place_ide(o, d, index, opt, arg, err);
+    }
+    g_ptr_array_free(kv, TRUE);
+    if (!ok) {
+        drive_free(d);
+        return false;
+    }
+    g_ptr_array_add(o->drives, d);
+    return true;
+}
+
+/* -device ide-cd|ide-hd|ide-drive,drive=ID[,bus=ide.N][,unit=N][,id=..] (libxl's CD-ROM form). */
+static bool ide_device(XenDmOptions *o, const char *opt, const char *arg, const char *model, GError **err)
+{
+    GPtrArray *kv = kv_parse(arg, "driver");
+    const char *drive = NULL;
+    int bus = -1, unit = -1;
+    uint64_t v;
+    bool ok = true;
+    XenDmDrive *d = NULL;
+
+    for (guint i = 1; i < kv->len && ok; i++) {
+        KeyVal *p = kv->pdata[i];
+
+        if (!p->value) {
+            ok = OPT_ERROR("%s %s: '%s' needs a value", opt, arg, p->key);
+        } else if (!strcmp(p->key, "drive")) {
+            drive = p->value;
+        } else if (!strcmp(p->key, "bus")) {
+            if (!strcmp(p->value, "ide.0") || !strcmp(p->value, "ide.1")) {
+                bus = p->value[4] - '0';
+            } else {
+                ok = OPT_ERROR("%s %s: bus=%s: no such bus (ide.0, ide.1)", opt, arg, p->value);
+            }
+        } else if (!strcmp(p->key, "unit")) {
+            ok = (parse_uint(p->value, 1, &v) && (unit = (int)v, true)) ||
+                 OPT_ERROR("%s %s: unit=%s: 0 or 1", opt, arg, p->value);
+        } else if (!strcmp(p->key, "id") || !strcmp(p->key, "bootindex")) {
+            /* names and boot order: SeaBIOS takes the order from CMOS under Xen */
+        } else {
+            ok = OPT_ERROR("%s %s: unknown parameter '%s'", opt, arg, p->key);
+        }
+    }
+    if (ok && !drive) {
+        ok = OPT_ERROR("%s %s: drive= is required", opt, arg);
+    }
+    for (guint i = 0; ok && i < o->drives->len; i++) {
+        XenDmDrive *c = o->drives->pdata[i];
+        if (c->if_none && c->id && !strcmp(c->id, drive)) {
+            d = c;
+        }
+    }
+    if (ok && !d) {
+        ok = OPT_ERROR("%s %s: no -drive if=none with id '%s' (it must come first)", opt, arg, drive);
+    }
+    if (ok && d->index >= 0) {
+        ok = OPT_ERROR("%s %s: drive '%s' is already in use", opt, arg, drive);
+    }
+    if (ok) {
+        int index = -1;
+
+        if (bus >= 0 || unit >= 0) {
+            index = (bus < 0 ? 0 : bus) * 2 + (unit < 0 ? 0 : unit);
+            if (unit < 0 && o->ide[index]) {
+                index++;
+            }
+        }
+        d->cdrom = !strcmp(model, "ide-cd");
+        ok = place_ide(o, d, index, opt, arg, err);
     }
     g_ptr_array_free(kv, TRUE);
     return ok;
@@ -729,7 +904,7 @@ static const OptDesc options[] = {
     { "parallel", true, opt_parallel, NULL },
     { "vga", true, opt_vga, NULL },
     { "device", true, opt_device, "-device MODEL,...  an optional device" },
-    { "drive", true, opt_drive, NULL },
+    { "drive", true, opt_drive, "-drive file=F,if=ide,index=I,media=disk|cdrom,format=raw|qcow2  an IDE drive" },
     { "net", true, opt_net, NULL },
     { "netdev", true, opt_netdev, NULL },
     { "usb", false, opt_usb, NULL },
@@ -774,6 +949,7 @@ void xendm_options_init(XenDmOptions *o)
     o->qmp_chardevs = g_ptr_array_new_with_free_func(g_free);
     o->qmp_specs = g_ptr_array_new_with_free_func(g_free);
     o->devices = g_ptr_array_new_with_free_func(g_free);
+    o->drives = g_ptr_array_new_with_free_func(drive_free);
     o->xen_platform = true;
     o->acpi = true;
     o->ram_size = 128 * MiB_;
@@ -788,6 +964,7 @@ void xendm_options_clear(XenDmOptions *o)
     g_ptr_array_free(o->qmp_chardevs, TRUE);
     g_ptr_array_free(o->qmp_specs, TRUE);
     g_ptr_array_free(o->devices, TRUE);
+    g_ptr_array_free(o->drives, TRUE);
     for (int i = 0; i < XENDM_MAX_SERIAL; i++) {
         g_free(o->serial[i]);
     }

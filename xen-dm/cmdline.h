@@ -17,6 +17,19 @@
 #include <stdio.h>
 
 #define XENDM_MAX_SERIAL    4
+#define XENDM_IDE_SLOTS     4       /* index = bus * 2 + unit */
+
+/* One -drive (libxl: if=ide,index=I for disks; if=none,id=ide-N + -device ide-cd for CD-ROMs). */
+typedef struct XenDmDrive {
+    char *id;
+    char *file;                     /* NULL: an empty CD-ROM drive */
+    char *format;                   /* NULL: probe */
+    char *cache;                    /* NULL: writeback */
+    bool readonly;
+    bool cdrom;
+    bool if_none;                   /* placed by -device ide-cd/ide-hd */
+    int index;                      /* -1 until placed */
+} XenDmDrive;
 
 typedef struct XenDmOptions {
     uint32_t domid;
@@ -40,6 +53,8 @@ typedef struct XenDmOptions {
     char *serial[XENDM_MAX_SERIAL]; /* -serial specs (NULL = none) */
     int n_serial;
     GPtrArray *devices;             /* -device option strings */
+    GPtrArray *drives;              /* XenDmDrive *, every -drive */
+    XenDmDrive *ide[XENDM_IDE_SLOTS];   /* placed IDE drives (pointers into drives) */
 
     int incoming_fd;                /* -incoming fd:N, -1 = none */
     bool domid_restrict;            /* -xen-domid-restrict */

@@ -29,6 +29,7 @@
 #include <xen/sched.h>
 #include <xentoolcore.h>
 
+#include "block/block.h"
 #include "hw/core/clock.h"
 #include "hw/core/log.h"
 #include "hw/core/mainloop.h"
@@ -540,6 +541,26 @@ static void step_board(XenDm *dm)
     for (int i = 0; i < XENFV_MAX_SERIAL; i++) {
         cfg.serial[i] = dm->serial[i];
     }
+    for (int i = 0; i < XENDM_IDE_SLOTS; i++) {
+        XenDmDrive *d = o->ide[i];
+        BlockCacheMode cache = BLK_CACHE_WRITEBACK;
+
+        if (!d) {
+            continue;
+        }
+        cfg.ide_cdrom[i] = d->cdrom;
+        if (!d->file || !*d->file) {
+            continue;       /* an empty CD-ROM drive */
+        }
+        if (d->cache) {
+            blk_parse_cache_mode(d->cache, &cache);
+        }
+        dm->ide_drives[i] = blk_open(d->file, d->format, d->readonly || d->cdrom ? 0 : BLK_OPEN_RDWR, cache, &err);
+        if (!dm->ide_drives[i]) {
+            die("-drive file=%s: %s", d->file, err->message);
+        }
+        cfg.ide_drives[i] = dm->ide_drives[i];
+    }
     dm->m = xenfv_create(&cfg, &err);
     if (!dm->m) {
         die("%s", err->message);
@@ -775,6 +796,12 @@ static void teardown(XenDm *dm)
     case DM_STEP_BOARD:
         xenfv_destroy(dm->m);
         dm->m = NULL;
+        for (int i = 0; i < XENDM_IDE_SLOTS; i++) {
+            if (dm->ide_drives[i]) {
+                blk_close(dm->ide_drives[i]);
+                dm->ide_drives[i] = NULL;
+            }
+        }
         /* fall through */
     case DM_STEP_MAPCACHE:
         mapcache_free(dm->mapcache);

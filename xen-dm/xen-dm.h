@@ -51,6 +51,7 @@ typedef struct XenDm {
     Chardev *serial[XENDM_MAX_SERIAL];
     GPtrArray *qmp_chrs;            /* Chardev * that serve QMP */
 
+    struct BlockBackend *ide_drives[XENDM_IDE_SLOTS];   /* opened for the board, closed after it */
     IoreqServer *ioreq;
     MapCache *mapcache;
     Machine *m;

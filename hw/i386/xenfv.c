@@ -27,6 +27,7 @@
 #include "hw/core/log.h"
 #include "hw/i386/i440fx.h"
 #include "hw/i386/piix3.h"
+#include "hw/ide/ide_piix.h"
 #include "hw/input/i8042.h"
 #include "hw/misc/ioport80.h"
 #include "hw/misc/port92.h"
@@ -215,6 +216,7 @@ typedef struct XenfvBoard {
     PCIBus *pci_bus;
     I440FXState *i440fx;
     PIIX3State *piix3;
+    IDEPiixState *ide;
     PIIX4PMState *pm;
     XenPlatformState *platform;
     CMOSNvram *cmos;
@@ -364,8 +366,11 @@ static void platform_unplug(void *opaque, unsigned mask)
 {
     XenfvBoard *b = opaque;
 
-    /* No emulated disks or NICs yet: nothing to take away, but remember what the PV drivers asked. */
+    /* No emulated NICs yet; IDE hard disks go (bit 0 all of them, bit 2 all but the primary master). */
     b->unplugged |= mask;
+    if (b->ide && (mask & (XEN_UNPLUG_ALL_IDE_DISKS | XEN_UNPLUG_AUX_IDE_DISKS))) {
+        ide_piix_unplug_disks(b->ide, !(mask & XEN_UNPLUG_ALL_IDE_DISKS));
+    }
     log_cat(LOG_XEN, "xen-platform: guest unplugged emulated devices 0x%x\n", mask);
 }
 
@@ -448,6 +453,14 @@ static bool add_xen_platform(XenfvBoard *b, GError **err)
     return b->platform != NULL;
 }
 
+static bool add_ide(XenfvBoard *b, GError **err)
+{
+    /* QEMU's xenfv always has the IDE function, drives or not. */
+    b->ide = ide_piix3_create(b->m, b->pci_bus, PIIX3_IDE_DEVFN, b->cfg.ide_drives, b->cfg.ide_cdrom,
+                              b->isa_irq[14], b->isa_irq[15], err);
+    return b->ide != NULL;
+}
+
 static bool add_cmos(XenfvBoard *b, GError **err)
 {
     b->cmos = cmos_create(b->m);
@@ -496,6 +509,7 @@ static const struct {
 } xenfv_devices[] = {
     { "i440fx",       add_i440fx },         /* 00:00.0, 0xcf8-0xcff */
     { "piix3",        add_piix3 },          /* 00:01.0, PIRQ routes -> Xen, 0xcf9 */
+    { "piix3-ide",    add_ide },            /* 00:01.1, 0x1f0/0x3f6 IRQ 14, 0x170/0x376 IRQ 15, BMIBA */
     { "piix4-pm",     add_piix4_pm },       /* 00:01.3, PM1_CNT at PMBA+4, GPE0 0xafe0, APM 0xb2, SCI = IRQ 9 */
     { "xen-platform", add_xen_platform },   /* 00:02.0, ports 0x10-0x1f */
     { "cmos",         add_cmos },           /* 0x70-0x73: NVRAM 0x0e-0x7f behind Xen's RTC */

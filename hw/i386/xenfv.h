@@ -73,6 +73,13 @@ typedef struct XenfvConfig {
     bool acpi_disable_s3, acpi_disable_s4;   /* -global PIIX4_PM.disable_s3/4 */
     uint32_t platform_log_limit;    /* XEN_QEMU_CONSOLE_LIMIT bytes/s, 0 = default */
     Chardev *serial[XENFV_MAX_SERIAL];       /* NULL = absent */
+    /*
+     * IDE on PIIX3 function 1 (00:01.1), index = channel * 2 + unit: a hard
+     * disk needs an image, a CD-ROM drive may be empty.  The BlockBackends
+     * stay the caller's: close them after xenfv_destroy.
+     */
+    struct BlockBackend *ide_drives[4];
+    bool ide_cdrom[4];
     /* -device options in argv order ("model,prop=value,..."); models per xenfv_device_supported. */
     const char *const *devices;
     unsigned n_devices;

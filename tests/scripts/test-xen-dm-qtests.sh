@@ -37,8 +37,6 @@ declare -A skip_program=(
     [test-fw-cfg]="xenfv has no fw_cfg (QEMU adds one only for direct kernel boot)"
     [test-pam]="PAM shadowing is inert under Xen (guest RAM is the hypervisor's)"
     [test-debugexit]="isa-debug-exit is not a xenfv device and Xen owns the 0xe9 debug console"
-    [test-ide]="xen-dm does not take -drive yet (the xenfv board has no IDE function wired)"
-    [test-ide-atapi]="xen-dm does not take -drive yet (the xenfv board has no IDE function wired)"
 )
 # Single cases, as GTest paths.
 declare -A skip_cases=(

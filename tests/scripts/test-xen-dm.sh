@@ -257,7 +257,8 @@ class Qmp:
         self.sock.close()
 
 
-def libxl_args(domid, qmp_dir, extra_before_machine=(), mem=128, serial="pty", smp=None):
+def libxl_args(domid, qmp_dir, extra_before_machine=(), mem=128, serial="pty", smp=None,
+               extra_after_machine=()):
     """xen-interface.md 6.2 example (1) as libxl writes it for vga="none", vnc=0, no disk/NIC."""
     a = ["-xen-domid", str(domid), "-no-shutdown",
          "-chardev", "socket,id=libxl-cmd,path=%s/qmp-libxl-%d,server=on,wait=off" % (qmp_dir, domid),
@@ -271,7 +272,7 @@ def libxl_args(domid, qmp_dir, extra_before_machine=(), mem=128, serial="pty", s
     if smp:
         a += ["-smp", smp]
     a += ["-net", "none"] + list(extra_before_machine)
-    a += ["-machine", "xenfv,suppress-vmdesc=on", "-m", str(mem)]
+    a += ["-machine", "xenfv,suppress-vmdesc=on", "-m", str(mem)] + list(extra_after_machine)
     return a
 
 
@@ -342,10 +343,15 @@ def cmdline_libxl_examples_name_what_is_missing():
             (["-device", "cirrus-vga,vgamem_mb=8"], ["'cirrus-vga'"]),
             (["-device", "e1000,id=nic0,netdev=net0,mac=00:16:3e:00:00:01"], ["'e1000'"]),
             (["-device", "rtl8139,id=nic1"], ["'rtl8139'"]),
-            (["-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0"], ["'ide-cd'"]),
             (["-device", "xen-pvdevice,device-id=0xc000"], ["'xen-pvdevice'"]),
-            (["-drive", "file=/dev/vg0/w1,if=ide,index=0,media=disk,format=raw,cache=writeback"],
-             ["-drive", "IDE"]),
+            (["-drive", "file=/dev/vg0/w1,if=ide,index=0,media=disk,format=vhd,cache=writeback"],
+             ["-drive", "format 'vhd'"]),
+            (["-drive", "file=/x.img,if=scsi"], ["-drive file=/x.img,if=scsi"]),
+            (["-drive", "file=/x.img,if=ide,index=0,readonly=on"], ["read-only"]),
+            (["-drive", "file=/x.img,if=ide,index=4"], ["index=4"]),
+            (["-drive", "file=/x.img,if=ide,index=0", "-drive", "file=/y.img,if=ide,index=0"], ["index 0"]),
+            (["-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0"], ["'ide-5632'"]),
+            (["-drive", "if=none,id=cd,readonly=on", "-device", "ide-cd,drive=cd,bus=ide.2"], ["bus=ide.2"]),
             (["-netdev", "type=tap,id=net0,ifname=vif5.0-emu"], ["-netdev"]),
             (["-usb"], ["-usb"]),
             (["-usbdevice", "tablet"], ["-usbdevice tablet"]),
@@ -373,10 +379,21 @@ S1 = None
 Q1 = None
 
 
+DISK = os.path.join(TMP.name, "w1.raw")
+ISO = os.path.join(TMP.name, "d.iso")
+
+
 @test
 def starts_as_libxl_waits_for_it():
     global S1
-    S1 = Sim(5, libxl_args(5, QMP_DIR, smp="2,maxcpus=2"), vcpus=2)
+    with open(DISK, "wb") as f:
+        f.truncate(4 << 20)
+    with open(ISO, "wb") as f:
+        f.truncate(2 << 20)
+    disks = ["-drive", "file=%s,if=ide,index=0,media=disk,format=raw,cache=writeback" % DISK,
+             "-drive", "if=none,readonly=on,id=ide-5632,file=%s,format=raw" % ISO,
+             "-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0"]
+    S1 = Sim(5, libxl_args(5, QMP_DIR, smp="2,maxcpus=2", extra_after_machine=disks), vcpus=2)
     check("domain 5 running" in S1.running_line, S1.running_line)
     check(S1.ok("xensim_xs_read /local/domain/0/device-model/5/state") == "running", "xenstore state")
     ls = S1.ok("xensim_xs_ls /local/domain/0/device-model/5")
@@ -417,6 +434,7 @@ def qmp_as_libxl_speaks_it():
     ids = {(d["slot"], d["function"]): (d["id"]["vendor"], d["id"]["device"]) for d in pci}
     check(ids.get((0, 0)) == (0x8086, 0x1237), "00:00.0 %r" % ids)
     check(ids.get((1, 0)) == (0x8086, 0x7000), "00:01.0")
+    check(ids.get((1, 1)) == (0x8086, 0x7010), "00:01.1 IDE")
     check(ids.get((1, 3)) == (0x8086, 0x7113), "00:01.3")
     check(ids.get((2, 0)) == (0x5853, 0x0001), "00:02.0")
     hmp = q.ok("human-monitor-command", {"command-line": "info status"})
@@ -487,6 +505,18 @@ def pci_config_as_pci_config_ioreqs():
     # i440FX PAM0 is writable config space (inert under Xen)
     S1.pci_write(0, 0, 0x59, 0x30, 1)
     check(S1.pci_read(0, 0, 0x59, 1) == 0x30, "PAM0 write")
+
+
+@test
+def ide_disk_and_cdrom_as_libxl_passes_them():
+    S1.pci_write(1, 1, 0x04, 0x0005, 2)          # IO decode + bus master
+    S1.pci_write(1, 1, 0x40, 0x80008000, 4)      # IDETIM decode on both channels
+    S1.outb(0x1f6, 0xa0)                         # primary master: the disk
+    check(S1.inb(0x1f7) & 0xc0 == 0x40, "disk ready: status 0x%x" % S1.inb(0x1f7))
+    S1.outb(0x176, 0xa0)                         # secondary master: the CD-ROM (ATAPI signature)
+    check((S1.inb(0x174), S1.inb(0x175)) == (0x14, 0xeb), "ATAPI signature on ide.1 unit 0")
+    S1.outb(0x1f6, 0xb0)                         # primary slave: nothing
+    check(S1.inb(0x1f7) in (0x00, 0x7f, 0xff) or S1.inb(0x1f7) & 0x40 == 0, "no primary slave")
 
 
 @test
@@ -746,12 +776,19 @@ def restore_with_incoming_fd_and_prelaunch():
             "-nodefaults", "-no-user-config", "-name", "lin", "-vnc", "none", "-display", "none",
             "-serial", "null", "-boot", "order=cda", "-net", "none",
             "-incoming", "fd:%d" % state_fd,
-            "-machine", "xenfv,suppress-vmdesc=on", "-m", "128"]
+            "-machine", "xenfv,suppress-vmdesc=on", "-m", "128",
+            # the same disks as when saved, as libxl's restore passes them
+            "-drive", "file=%s,if=ide,index=0,media=disk,format=raw,cache=writeback" % DISK,
+            "-drive", "if=none,readonly=on,id=ide-5632,file=%s,format=raw" % ISO,
+            "-device", "ide-cd,id=ide-5632,drive=ide-5632,bus=ide.1,unit=0"]
     sim = Sim(7, args, pass_fds=(lsock.fileno(), state_fd), wait_running=False)
     lsock.close()
     os.close(state_fd)
     try:
-        q = Qmp(lpath)
+        try:
+            q = Qmp(lpath)
+        except Exception as e:
+            raise Fail("%s: %s" % (e, sim.log()))
         q.ok("qmp_capabilities")
         check(q.ok("query-status")["status"] == "paused", "restored and paused")
         q.ok("cont")
@@ -764,6 +801,7 @@ def restore_with_incoming_fd_and_prelaunch():
         check(sim.pci_read(1, 0, 0x60) == 0x0b0b0b0a, "PIRQ routing survived: 0x%x" % sim.pci_read(1, 0, 0x60))
         check(sim.pci_read(0, 0, 0x59, 1) == 0x30, "i440FX PAM0 survived")
         check(sim.pci_read(1, 3, 0x40) == 0xb001, "PIIX4 PMBA survived")
+        check(sim.pci_read(1, 1, 0x40) == 0x80008000, "IDE IDETIM survived")
         # Xen learnt the restored routes
         ops = sim.dmops()
         check("pci_link_route 1 11" in ops and "pci_link_route 0 10" in ops, "routes re-sent: " + ops[:500])
