@@ -110,6 +110,20 @@ void xendm_vm_stop(XenDm *dm, RunState to)
     if (dm->state == RUN_STATE_RUNNING) {
         /* Whatever the guest queued before the stop is part of the state being frozen. */
         ioreq_server_drain_buffered(dm->ioreq);
+        /*
+         * Disk requests in flight complete now, and the images are flushed:
+         * after a stop for migration the destination opens them (QEMU's
+         * vm_stop drains and flushes likewise).
+         */
+        for (int i = 0; i < XENDM_IDE_SLOTS; i++) {
+            if (dm->ide_drives[i]) {
+                blk_drain(dm->ide_drives[i]);
+                if (blk_flush(dm->ide_drives[i], &err) < 0) {
+                    fprintf(stderr, "xen-dm: flushing disk %d on stop: %s\n", i, err->message);
+                    g_clear_error(&err);
+                }
+            }
+        }
         if (!ioreq_server_set_enabled(dm->ioreq, false, &err)) {
             fprintf(stderr, "xen-dm: %s\n", err->message);
             g_error_free(err);
