@@ -267,6 +267,39 @@ static JsonNode *cmd_query_pci(QmpCall *c, void *opaque, GError **err)
     return n;
 }
 
+/*
+ * x-query-ioreq: the transport's counters and registrations, for debugging
+ * a guest that misbehaves (or a device model that does).  Experimental,
+ * hence the x- prefix: no QEMU equivalent.
+ */
+static JsonNode *cmd_x_query_ioreq(QmpCall *c, void *opaque, GError **err)
+{
+    XenDm *dm = opaque;
+    const IoreqStats *st = ioreq_server_stats(dm->ioreq);
+    const MapCacheStats *mc = mapcache_stats(dm->mapcache);
+    JsonObject *o = json_object_new();
+    JsonObject *m = json_object_new();
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    unsigned ports, mmio;
+
+    ioreq_server_range_counts(dm->ioreq, &ports, &mmio);
+    json_object_set_boolean_member(o, "enabled", ioreq_server_enabled(dm->ioreq));
+    json_object_set_int_member(o, "sync", (gint64)st->sync);
+    json_object_set_int_member(o, "buffered", (gint64)st->buffered);
+    json_object_set_int_member(o, "spurious", (gint64)st->spurious);
+    json_object_set_int_member(o, "malformed", (gint64)st->malformed);
+    json_object_set_int_member(o, "polled", (gint64)st->polled);
+    json_object_set_int_member(o, "port-ranges", ports);
+    json_object_set_int_member(o, "mmio-ranges", mmio);
+    json_object_set_int_member(m, "maps", (gint64)mc->maps);
+    json_object_set_int_member(m, "invalidations", (gint64)mc->invalidations);
+    json_object_set_int_member(m, "dirty-reports", (gint64)mc->dirty_reports);
+    json_object_set_boolean_member(m, "dirty-log", mapcache_dirty_log(dm->mapcache));
+    json_object_set_object_member(o, "mapcache", m);
+    json_node_take_object(n, o);
+    return n;
+}
+
 static const QmpArg args_save[] = {
     { "filename", QMP_ARG_STR, false }, { "live", QMP_ARG_BOOL, true }, { NULL },
 };
@@ -280,4 +313,5 @@ void xendm_qmp_register(XenDm *dm)
     qmp_register(dm->qmp, "xen-set-global-dirty-log", args_dirty, cmd_xen_set_global_dirty_log, dm);
     qmp_register(dm->qmp, "query-pci", NULL, cmd_query_pci, dm);
     qmp_register(dm->qmp, "system_wakeup", NULL, cmd_system_wakeup, dm);
+    qmp_register(dm->qmp, "x-query-ioreq", NULL, cmd_x_query_ioreq, dm);
 }
