@@ -136,12 +136,25 @@ void xendm_vm_stop(XenDm *dm, RunState to)
 /* ---- machine requests (reset, power off) ---- */
 
 /* Act on what a device asked for; runs before the triggering ioreq is answered. */
+/* QEMU's SHUTDOWN/RESET event data: {"guest": true, "reason": ...}. */
+static JsonNode *guest_event_data(const char *reason)
+{
+    JsonObject *o = json_object_new();
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_boolean_member(o, "guest", TRUE);
+    json_object_set_string_member(o, "reason", reason);
+    json_node_take_object(n, o);
+    return n;
+}
+
 static void process_pending(XenDm *dm)
 {
     GError *err = NULL;
 
     if (g_atomic_int_compare_and_exchange(&dm->pending_reset, 1, 0)) {
         log_cat(LOG_XEN, "xen-dm: guest reset: resetting devices, asking Xen to reboot the domain\n");
+        qmp_emit_event(dm->qmp, "RESET", guest_event_data("guest-reset"));
         device_list_reset(dm->m->devices, RESET_HARD);
         if (!ioreq_domain_shutdown(dm->ioreq, SHUTDOWN_reboot, &err)) {
             fprintf(stderr, "xen-dm: %s\n", err->message);
@@ -157,7 +170,7 @@ static void process_pending(XenDm *dm)
             fprintf(stderr, "xen-dm: %s\n", err->message);
             g_clear_error(&err);
         }
-        qmp_emit_event(dm->qmp, "SHUTDOWN", NULL);
+        qmp_emit_event(dm->qmp, "SHUTDOWN", guest_event_data("guest-shutdown"));
         xendm_vm_stop(dm, RUN_STATE_SHUTDOWN);
         if (!dm->opts.no_shutdown) {
             mainloop_quit();
