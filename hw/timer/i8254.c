@@ -104,6 +104,7 @@ struct PITState {
     /* Plumbing. */
     IrqLine *irq0;
     Timer *irq_timer;
+    bool irq_low_armed;         /* irq_timer is set for OUT going low (not saved: runtime only) */
     MemoryRegion *io_pit;
     MemoryRegion *io_port61;
 };
@@ -349,8 +350,11 @@ static void pit_update_irq(PITState *s, int64_t now)
     int64_t next;
 
     channel_sync(c, now);
-    irq_set(s->irq0, channel_out(c, now));
+    bool out = channel_out(c, now);
+    irq_set(s->irq0, out);
     next = channel_next_transition(c, now);
+    /* Transitions alternate: from a high OUT the next one is the fall. */
+    s->irq_low_armed = next >= 0 && out;
     if (next >= 0) {
         timer_mod(s->irq_timer, next);
     } else {
@@ -361,8 +365,17 @@ static void pit_update_irq(PITState *s, int64_t now)
 static void pit_irq_timer_cb(void *opaque)
 {
     PITState *s = opaque;
+    int64_t now = pit_now();
 
-    pit_update_irq(s, pit_now());
+    /*
+     * Timers run late by more than one PIT clock when the host is busy: a
+     * one-clock low pulse (modes 2, 4, 5) may be over already.  Give the
+     * PIC the edge it would have seen.
+     */
+    if (s->irq_low_armed && irq_level(s->irq0) && channel_out(&s->ch[0], now)) {
+        irq_set(s->irq0, 0);
+    }
+    pit_update_irq(s, now);
 }
 
 static void channel_changed(PITChannel *c, int64_t now)

@@ -138,6 +138,7 @@ static uint64_t acc_io_read(void *opaque, uint16_t port, unsigned size)
 static void acc_io_write(void *opaque, uint16_t port, unsigned size, uint64_t val)
 {
     TcgAccel *t = opaque;
+
     device_lock();
     as_write(t->m->io, port, size, val);
     device_unlock();
