@@ -8,8 +8,9 @@
 # and a CD present boots the CD; a bootindex on -device ide-cd reaches
 # SeaBIOS through fw_cfg "bootorder".
 # The boot code is assembled here with `as` (binutils); the ISO is made by
-# xorriso (tools/install-deps.sh installs it).  Runs under -accel kvm when
-# /dev/kvm works, else -accel tcg when it exists, else skips.
+# xorriso (tools/install-deps.sh installs it).  Runs under every
+# accelerator that works here: -accel kvm when /dev/kvm opens, -accel tcg
+# when the build has it; skips when there is neither.
 # Usage: tests/scripts/test-ide-boot.sh BUILD_DIR
 set -u
 BUILD=${1:-build}
@@ -19,17 +20,6 @@ TIMEOUT=${IDE_BOOT_TIMEOUT:-120}
 TESTS=5
 EXIT_CODE=99    # the guests write 0x31 to isa-debug-exit: (0x31 << 1) | 1
 
-echo "1..$TESTS"
-skip_all() {
-    for i in $(seq 1 $TESTS); do echo "ok $i # SKIP $1"; done
-    exit 0
-}
-[ -x "$IOEMU" ] || { for i in $(seq 1 $TESTS); do echo "not ok $i - $IOEMU not built"; done; exit 1; }
-[ -f "$BIOS" ] || skip_all "no SeaBIOS at $BIOS"
-for tool in as ld objcopy qemu-img xorriso; do
-    command -v $tool >/dev/null 2>&1 || skip_all "$tool not installed (tools/install-deps.sh)"
-done
-
 tmp=$(mktemp -d /tmp/ioemu-ide-boot.XXXXXX)
 pid=
 cleanup() {
@@ -38,8 +28,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Pick the accelerator: KVM if it opens, else TCG if this build has it.
-ACCEL=
+skip_all() {
+    echo "1..$TESTS"
+    for i in $(seq 1 $TESTS); do echo "ok $i # SKIP $1"; done
+    exit 0
+}
+if [ ! -x "$IOEMU" ]; then
+    echo "1..$TESTS"
+    for i in $(seq 1 $TESTS); do echo "not ok $i - $IOEMU not built"; done
+    exit 1
+fi
+[ -f "$BIOS" ] || skip_all "no SeaBIOS at $BIOS"
+for tool in as ld objcopy qemu-img xorriso; do
+    command -v $tool >/dev/null 2>&1 || skip_all "$tool not installed (tools/install-deps.sh)"
+done
+
+# Every accelerator that works here: KVM if /dev/kvm opens, TCG if this build has it.
 probe_accel() {
     timeout 20 "$IOEMU" -accel "$1" -m 16 -bios "$BIOS" -display none -S </dev/null >/dev/null 2>"$tmp/probe" &
     local p=$!
@@ -52,13 +56,21 @@ probe_accel() {
     wait $p 2>/dev/null
     return 1
 }
+ACCELS=
+why=
 if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && probe_accel kvm; then
-    ACCEL=kvm
-elif probe_accel tcg; then
-    ACCEL=tcg
+    ACCELS="kvm"
 else
-    skip_all "no usable accelerator (no /dev/kvm, no TCG): $(head -n 1 "$tmp/probe")"
+    why="kvm: $(head -n 1 "$tmp/probe" 2>/dev/null)"
 fi
+if probe_accel tcg; then
+    ACCELS="$ACCELS tcg"
+else
+    why="$why; tcg: $(head -n 1 "$tmp/probe")"
+fi
+[ -n "$ACCELS" ] || skip_all "no usable accelerator ($why)"
+set -- $ACCELS
+echo "1..$((TESTS * $#))"
 
 # ---- boot code ----
 # Hard disk: read LBA 1 to 0x8000 with INT 13h AH=42h (drive in DL), print the NUL-terminated string there.
@@ -131,7 +143,7 @@ assemble() {
         objcopy -O binary -j .text "$tmp/$1.elf" "$tmp/$1.bin"
 }
 if ! assemble hd || ! assemble cd; then
-    for i in $(seq 1 $TESTS); do echo "not ok $i - the boot code does not assemble"; done
+    echo "not ok 1 - the boot code does not assemble"
     exit 1
 fi
 [ "$(stat -c %s "$tmp/hd.bin")" = 512 ] || { echo "not ok 1 - boot sector is not 512 bytes"; exit 1; }
@@ -147,7 +159,7 @@ cp "$tmp/cd.bin" "$tmp/iso/boot.img"
 echo "readme" >"$tmp/iso/README.TXT"
 if ! xorriso -as mkisofs -quiet -V IOEMU_BOOT -b boot.img -no-emul-boot -boot-load-size 4 \
         -o "$tmp/cd.iso" "$tmp/iso" 2>"$tmp/xorriso.err"; then
-    for i in $(seq 1 $TESTS); do echo "not ok $i - xorriso failed: $(head -n 1 "$tmp/xorriso.err")"; done
+    echo "not ok 1 - xorriso failed: $(head -n 1 "$tmp/xorriso.err")"
     exit 1
 fi
 
@@ -175,6 +187,7 @@ boot() {  # description marker args...
     fi
 }
 
+for ACCEL in $ACCELS; do
 boot "SeaBIOS boots a raw disk; INT 13h reads through the IDE disk" IOEMU-IDE-DISK-OK \
     -drive file="$tmp/disk.raw",if=ide,index=0,format=raw
 boot "SeaBIOS boots a qcow2 disk (-hda)" IOEMU-IDE-DISK-OK \
@@ -187,4 +200,5 @@ boot "bootindex on -device ide-cd (fw_cfg bootorder) beats the default order" IO
     -drive file="$tmp/disk.qcow2",if=ide,index=0,format=qcow2 \
     -drive if=none,id=cd0,file="$tmp/cd.iso",format=raw,readonly=on \
     -device ide-cd,drive=cd0,bus=ide.1,unit=0,bootindex=0
+done
 exit $failed
