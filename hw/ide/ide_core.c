@@ -1216,7 +1216,10 @@ static void ide_device_reset(IDEState *s, bool power_on)
         s->xfer_mode = XFER_MODE_DEFAULT;
         s->cur_heads = s->heads;
         s->cur_sectors = s->sectors;
-        s->write_cache = s->blk ? blk_enable_write_cache(s->blk) : true;
+        s->write_cache = s->write_cache_default;
+        if (s->kind == IDE_HD) {
+            blk_set_enable_write_cache(s->blk, s->write_cache);
+        }
         s->sense_key = SENSE_NONE;
         s->asc = s->ascq = 0;
         s->tray_locked = false;
@@ -1706,6 +1709,7 @@ bool ide_drive_attach(IDEBus *bus, int unit, IDEDriveKind kind, BlockBackend *bl
         }
         s->kind = IDE_HD;
         s->blk = blk;
+        s->write_cache_default = blk_enable_write_cache(blk);
         s->nb_sectors = (uint64_t)len / IDE_SECTOR_SIZE;
         ide_guess_geometry(s);
         g_strlcpy(s->model, "IOEMU HARDDISK", sizeof(s->model));
@@ -1927,6 +1931,10 @@ static bool ide_drive_post_load(void *opaque, int version, GError **err)
     if (why) {
         g_set_error(err, IOEMU_ERROR, 0, "ide%d.%d: %s", s->bus->bus_id, s->unit, why);
         return false;
+    }
+    /* The guest's SET FEATURES write cache choice lives in the backend too. */
+    if (s->kind == IDE_HD) {
+        blk_set_enable_write_cache(s->blk, s->write_cache);
     }
     return true;
 }

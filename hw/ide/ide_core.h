@@ -192,6 +192,7 @@ typedef struct IDEState {
     char firmware[9];
     uint64_t nb_sectors;        /* HD: 512-byte sectors; CD: 2048-byte sectors of the medium */
     uint16_t cylinders, heads, sectors;     /* default (physical) CHS geometry */
+    bool write_cache_default;   /* the volatile cache the image's cache mode offers at power on */
 
     /* ---- guest-visible registers (saved) ---- */
     uint8_t feature, nsector, sector, lcyl, hcyl;

@@ -520,6 +520,17 @@ static void test_toc(void)
         }
         g_assert_true(a0 && a1 && a2);
     }
+    /* READ DISC INFORMATION: one complete session with one track. */
+    {
+        uint8_t di[12] = { 0x51, 0, 0, 0, 0, 0, 0, 0, 34 };
+        r = atapi_cmd(s, di, 2048, buf, sizeof(buf), false);
+        g_assert_cmphex(r.status & ST_ERR, ==, 0);
+        g_assert_cmpuint(r.len, ==, 34);
+        g_assert_cmpuint(be16(buf), ==, 32);
+        g_assert_cmphex(buf[2] & 0x03, ==, 0x02);   /* disc status: complete */
+        g_assert_cmpuint(buf[3], ==, 1);            /* first track */
+        g_assert_cmpuint(buf[4], ==, 1);            /* sessions */
+    }
     /* An unsupported format. */
     cdb[2] = 5;
     cdb[9] = 3 << 6;

@@ -825,6 +825,78 @@ static void test_secondary_channel(void)
     g_free(b);
 }
 
+static uint8_t cmos_read(QTestState *s, uint8_t index)
+{
+    qtest_outb(s, 0x70, index);
+    return qtest_inb(s, 0x71);
+}
+
+/* fw_cfg file contents by name (selector 0x510, data 0x511, directory at key 0x19). */
+static char *fw_cfg_file(QTestState *s, const char *name, size_t *len)
+{
+    uint32_t count = 0;
+
+    qtest_outw(s, 0x510, 0x19);
+    for (int i = 0; i < 4; i++) {
+        count = count << 8 | qtest_inb(s, 0x511);
+    }
+    for (uint32_t e = 0; e < count; e++) {
+        uint8_t ent[64];
+        for (int i = 0; i < 64; i++) {
+            ent[i] = qtest_inb(s, 0x511);
+        }
+        if (!strncmp((const char *)ent + 8, name, 56)) {
+            uint32_t size = (uint32_t)ent[0] << 24 | ent[1] << 16 | ent[2] << 8 | ent[3];
+            char *data = g_malloc0(size + 1);
+            qtest_outw(s, 0x510, (uint16_t)(ent[4] << 8 | ent[5]));
+            for (uint32_t i = 0; i < size; i++) {
+                data[i] = (char)qtest_inb(s, 0x511);
+            }
+            *len = size;
+            return data;
+        }
+    }
+    return NULL;
+}
+
+/* What firmware learns about the disks: CMOS types, geometry and translation; fw_cfg bootorder. */
+static void test_firmware_view(void)
+{
+    char *small, *big, *bootorder;
+    QTestState *s;
+    size_t len = 0;
+
+    if (skip_without_binary() || !(small = make_raw("fw-small.raw", "64M")) ||
+        !(big = make_raw("fw-big.raw", "1G"))) {
+        g_test_skip("qemu-img not available");
+        return;
+    }
+    s = qtest_initf("-nodefaults -drive file=%s,if=none,id=d0,format=raw "
+                    "-device ide-hd,drive=d0,bus=ide.0,unit=0,bootindex=2 "
+                    "-drive file=%s,if=ide,index=1,format=raw "
+                    "-drive if=none,id=c0,media=cdrom -device ide-cd,drive=c0,bus=ide.1,unit=0,bootindex=1",
+                    small, big);
+    g_assert_cmphex(cmos_read(s, 0x12), ==, 0xff);          /* disks 0 and 1: extended types */
+    g_assert_cmpuint(cmos_read(s, 0x19), ==, 47);
+    g_assert_cmpuint(cmos_read(s, 0x1a), ==, 47);
+    /* 64 MiB: 130 cylinders, 16 heads, 63 sectors; 1 GiB: 2080 cylinders. */
+    g_assert_cmpuint(cmos_read(s, 0x1b) | cmos_read(s, 0x1c) << 8, ==, 130);
+    g_assert_cmpuint(cmos_read(s, 0x1d), ==, 16);
+    g_assert_cmpuint(cmos_read(s, 0x23), ==, 63);
+    g_assert_cmpuint(cmos_read(s, 0x24) | cmos_read(s, 0x25) << 8, ==, 2080);
+    g_assert_cmpuint(cmos_read(s, 0x2c), ==, 63);
+    /* Translation: none for disk 0, LBA for disk 1 (more than 1024 cylinders). */
+    g_assert_cmphex(cmos_read(s, 0x39), ==, 0x04);
+    /* The boot indexes reach SeaBIOS as firmware device paths, lowest first. */
+    bootorder = fw_cfg_file(s, "bootorder", &len);
+    g_assert_nonnull(bootorder);
+    g_assert_cmpstr(bootorder, ==, "/pci@i0cf8/ide@1,1/drive@1/disk@0\n/pci@i0cf8/ide@1,1/drive@0/disk@0");
+    g_free(bootorder);
+    qtest_quit(s);
+    g_free(small);
+    g_free(big);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -845,6 +917,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/reset-and-nien", test_reset_and_nien);
     g_test_add_func("/ide/qcow2", test_qcow2);
     g_test_add_func("/ide/secondary-channel", test_secondary_channel);
+    g_test_add_func("/ide/firmware-view", test_firmware_view);
     ret = g_test_run();
     {
         const char *argv_rm[] = { "rm", "-rf", tmp_dir, NULL };
