@@ -360,9 +360,10 @@ void ide_bus_drain(IDEBus *bus)
 {
     for (int i = 0; i < 2; i++) {
         IDEState *s = &bus->ifs[i];
-        /* Completions may start the next chunk of the same command: wait until the device is idle. */
-        while (s->req) {
+        /* blk_drain also runs what the completions queue next (the rest of a DMA command). */
+        if (s->req) {
             blk_drain(s->req->blk);
+            assert(!s->req);
         }
     }
 }
@@ -620,10 +621,22 @@ void ide_atapi_error(IDEState *s, uint8_t sense_key, uint8_t asc, uint8_t ascq)
     ide_set_irq(s);
 }
 
+static bool ide_dma_available(const IDEState *s);
+
 static void ide_start_dma(IDEState *s, IDEDMAKind kind)
 {
     IDEBus *bus = s->bus;
 
+    if (!ide_dma_available(s)) {
+        /* A controller without a DMA engine: the data phase cannot happen. */
+        guest_error("ide%d.%d: DMA requested but the controller has no DMA engine\n", bus->bus_id, s->unit);
+        if (s->kind == IDE_CD) {
+            ide_atapi_error(s, SENSE_ABORTED_COMMAND, ASC_NONE, 0);
+        } else {
+            ide_abort(s);
+        }
+        return;
+    }
     s->dma_kind = kind;
     s->dma_waiting = true;
     s->status = ATA_STAT_DRDY | ATA_STAT_DSC | ATA_STAT_DRQ;

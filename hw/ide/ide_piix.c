@@ -453,6 +453,12 @@ static bool ide_piix_post_load(void *opaque, int version, GError **err)
         ide_bus_update_irq(&s->bus[i]);
     }
     s->restoring = false;
+    /* A DMA command that was waiting for an engine that is already started goes now. */
+    for (int i = 0; i < 2; i++) {
+        if (s->bmdma[i].cmd & BM_CMD_START) {
+            ide_bus_dma_run(&s->bus[i]);
+        }
+    }
     return true;
 }
 
