@@ -85,6 +85,15 @@ void x86_update_hflags(CPUX86State *env)
     } else {
         h |= (env->segs[R_SS].flags >> DESC_DPL_SHIFT) & 3;
     }
+    /* Segments loaded with a null selector in protected mode (no P bit) fault on use (SDM 3.4.2). */
+    if ((h & HF_PE) && !(h & HF_VM) && !(h & HF_CS64)) {
+        static const int data_segs[] = { R_ES, R_DS, R_FS, R_GS };
+        for (size_t i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++) {
+            if (!(env->segs[data_segs[i]].flags & DESC_P_MASK)) {
+                h |= HF_SEG_UNUSABLE(data_segs[i]);
+            }
+        }
+    }
     if (!(h & HF_PE) || (h & HF_VM) || !(h & HF_CS32)) {
         h |= HF_ADDSEG;
     } else if ((env->segs[R_DS].base | env->segs[R_ES].base | env->segs[R_SS].base) != 0) {

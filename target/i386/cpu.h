@@ -130,7 +130,9 @@ typedef struct SegmentCache {
 #define HF_VM            (1u << 16)
 #define HF_OSFXSR        (1u << 17)
 #define HF_PG            (1u << 18)
-#define HF_AC            (1u << 19)
+#define HF_AC            (1u << 19)   /* alignment checks armed (EFLAGS.AC and CR0.AM) */
+/* A data segment register that cannot be used (null in protected mode): bits 20-25 by register. */
+#define HF_SEG_UNUSABLE(seg) (1u << (20 + (seg)))
 
 /* Lazy condition codes: what cc_dst/cc_src/cc_src2 hold (see cc_helper.c). */
 typedef enum {

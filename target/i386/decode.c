@@ -14,13 +14,14 @@
 #define OPA(m, a, b, c, f, x) { X86_##m, { a, b, c }, (f), (x) }
 #define GRP(g, a, b, c, f) { X86_INVALID, { a, b, c }, (f) | XF_GROUP, (g) }
 #define PFX(t, f) { X86_INVALID, { __, __, __ }, (f) | XF_PREFIX_TABLE, (t) }
-#define ALU(m, base)                                        \
-    [(base) + 0] = OP(m, Eb, Gb, __, XF_LOCK),               \
-    [(base) + 1] = OP(m, Ev, Gv, __, XF_LOCK),               \
+#define ALU_F(m, base, lk)                                   \
+    [(base) + 0] = OP(m, Eb, Gb, __, lk),                    \
+    [(base) + 1] = OP(m, Ev, Gv, __, lk),                    \
     [(base) + 2] = OP(m, Gb, Eb, __, 0),                    \
     [(base) + 3] = OP(m, Gv, Ev, __, 0),                    \
     [(base) + 4] = OP(m, AL, Ib, __, 0),                    \
     [(base) + 5] = OP(m, eAX, Iz, __, 0)
+#define ALU(m, base) ALU_F(m, base, XF_LOCK)
 
 /* 16 consecutive opcodes, one per condition code (SDM appendix B.1 order), cc in arg. */
 #define CCROW(base, m, a, b, f) \
@@ -48,7 +49,7 @@ const X86OpEntry x86_opcodes_1byte[256] = {
     [0x2f] = OP(DAS, __, __, __, XF_I64),
     ALU(XOR, 0x30),
     [0x37] = OP(AAA, __, __, __, XF_I64),
-    ALU(CMP, 0x38),
+    ALU_F(CMP, 0x38, 0),        /* CMP only reads: LOCK is #UD */
     [0x3f] = OP(AAS, __, __, __, XF_I64),
     [0x40 ... 0x47] = OP(INC, Zv, __, __, XF_I64),
     [0x48 ... 0x4f] = OP(DEC, Zv, __, __, XF_I64),
@@ -229,7 +230,9 @@ const X86OpEntry x86_opcodes_0f[256] = {
     [0xbf] = OP(MOVSX, Gv, Ew, __, 0),
     [0xc0] = OP(XADD, Eb, Gb, __, XF_LOCK),
     [0xc1] = OP(XADD, Ev, Gv, __, XF_LOCK),
-    [0xc2 ... 0xc6] = OP(SSE, __, __, __, XF_MODRM),
+    [0xc2] = OP(SSE, __, __, __, XF_MODRM),
+    [0xc3] = OP(MOV, My, Gy, __, 0),             /* MOVNTI: a store with a non-temporal hint */
+    [0xc4 ... 0xc6] = OP(SSE, __, __, __, XF_MODRM),
     [0xc7] = GRP(GRP9, __, __, __, XF_MODRM | XF_MOD3),
     [0xc8 ... 0xcf] = OP(BSWAP, Zy, __, __, 0),
     [0xd0 ... 0xfe] = OP(SSE, __, __, __, XF_MODRM),

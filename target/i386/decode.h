@@ -19,7 +19,7 @@ typedef enum X86OpSpec {
     __ = 0,
     Eb, Ew, Ed, Eq, Ev, Ey,
     Gb, Gw, Gd, Gq, Gv, Gy,
-    M, Mw, Md, Mq, Mp, Mv,
+    M, Mw, Md, Mq, Mp, Mv, My,
     Rd, Ry,
     Sw, Cd, Dd,
     Ib, Iw, Iz, Iv, Ibs, Jb, Jz,

@@ -66,6 +66,7 @@ HELPER(rep_scas, void, CPUX86State *env, uint32_t desc);
 HELPER(rep_ins, void, CPUX86State *env, uint32_t desc);
 HELPER(rep_outs, void, CPUX86State *env, uint32_t desc);
 
+HELPER(check_align, void, CPUX86State *env, uint64_t addr, uint32_t mask);
 HELPER(check_io, void, CPUX86State *env, uint32_t port, uint32_t size);
 HELPER(in, uint32_t, CPUX86State *env, uint32_t port, uint32_t size);
 HELPER(out, void, CPUX86State *env, uint32_t port, uint32_t size, uint32_t val);

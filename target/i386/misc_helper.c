@@ -16,6 +16,16 @@ static inline int cpl_of(CPUX86State *env)
     return (int)(env->hflags & HF_CPL_MASK);
 }
 
+/* ---- alignment check (#AC) ---- */
+
+void helper_check_align(CPUX86State *env, uint64_t addr, uint32_t mask)
+{
+    uintptr_t ra = GETPC();
+    if (addr & mask) {
+        x86_raise_exception_err_ra(env, EXCP11_ALGN, 0, ra);
+    }
+}
+
 /* ---- port IO ---- */
 
 void helper_check_io(CPUX86State *env, uint32_t port, uint32_t size)
@@ -169,9 +179,11 @@ void helper_rep_movs(CPUX86State *env, uint32_t desc)
             uint8_t *hd = hs ? tcg_guest_host_ptr(&env->tcg, dst, bytes, true, c.mmu_idx, c.ra) : NULL;
             if (hs && hd) {
                 if (hd > hs && hd < hs + bytes) {
-                    /* Overlap with the destination ahead: element order matters (pattern fill). */
-                    for (uint64_t i = 0; i < bytes; i++) {
-                        hd[i] = hs[i];
+                    /* Overlap with the destination ahead: element by element, as the CPU copies. */
+                    for (uint64_t i = 0; i < bytes; i += (uint64_t)c.size) {
+                        uint64_t el;
+                        memcpy(&el, hs + i, (size_t)c.size);
+                        memcpy(hd + i, &el, (size_t)c.size);
                     }
                 } else {
                     memmove(hd, hs, bytes);
@@ -768,6 +780,8 @@ STR_INFO(rep_cmps);
 STR_INFO(rep_scas);
 STR_INFO(rep_ins);
 STR_INFO(rep_outs);
+const TCGHelperInfo helper_info_check_align = TCG_HELPER_INFO(helper_check_align, TCG_CALL_NO_WG, TCG_CALL_VOID, 3,
+                                                              TCG_CALL_I64, TCG_CALL_I64, TCG_CALL_I32);
 const TCGHelperInfo helper_info_check_io = TCG_HELPER_INFO(helper_check_io, TCG_CALL_NO_WG, TCG_CALL_VOID, 3,
                                                            TCG_CALL_I64, TCG_CALL_I32, TCG_CALL_I32);
 const TCGHelperInfo helper_info_in = TCG_HELPER_INFO(helper_in, TCG_CALL_NO_WG, TCG_CALL_I32, 3, TCG_CALL_I64,

@@ -87,6 +87,7 @@ typedef struct DisasContext {
     /* Memory operand parts. */
     bool has_mem;
     int mem_base, mem_index_reg, mem_scale, mem_def_seg;
+    int mem_seg;            /* segment of the memory operand (override applied) */
     int64_t mem_disp;
     bool mem_rip_rel;
     TCGv A0;                /* linear address of the memory operand */

@@ -594,15 +594,27 @@ static TCGMemOpIdx mop(DisasContext *dc, int ot)
     return make_memop_idx((TCGMemOp)ot, (unsigned)dc->mem_index);
 }
 
+/* Alignment checking at CPL 3 with EFLAGS.AC and CR0.AM (SDM 6.15, interrupt 17). */
+static void gen_check_align(DisasContext *dc, int ot, TCGv addr)
+{
+    if ((dc->flags & HF_AC) && dc->cpl == 3 && ot > MO_8) {
+        tcg_gen_callN(S, &helper_info_check_align, -1, S->env, addr, cst(dc, (1u << ot) - 1));
+    }
+}
+
 static void gen_ld(DisasContext *dc, int ot, TCGv t, TCGv addr)
 {
+    gen_check_align(dc, ot, addr);
     tcg_gen_guest_ld(S, t, addr, mop(dc, ot));
 }
 
 static void gen_st(DisasContext *dc, int ot, TCGv v, TCGv addr)
 {
+    gen_check_align(dc, ot, addr);
     tcg_gen_guest_st(S, v, addr, mop(dc, ot));
 }
+
+static void gen_gp0(DisasContext *dc);
 
 /*
  * Linear address from an offset (already truncated to the address size)
@@ -620,6 +632,10 @@ static TCGv gen_add_seg(DisasContext *dc, TCGv off, int seg)
             tcg_gen_mov(S, TCG_I64, a, off);
         }
         return a;
+    }
+    if (dc->flags & HF_SEG_UNUSABLE(seg)) {
+        /* A null segment in protected mode: any access through it is a #GP(0). */
+        gen_gp0(dc);
     }
     bool need_base = dc->addseg || seg == R_CS || seg == R_FS || seg == R_GS;
     if (need_base) {
@@ -696,6 +712,7 @@ static void gen_ld_op(DisasContext *dc, const X86Op *op, TCGv t)
 static void gen_ld_op_rmw(DisasContext *dc, const X86Op *op, TCGv t)
 {
     if (op->kind == OPK_MEM) {
+        gen_check_align(dc, op->ot, dc->A0);
         tcg_gen_guest_ld(S, t, dc->A0, make_memop_idx((TCGMemOp)(op->ot | MO_WRITE_INTENT), (unsigned)dc->mem_index));
         return;
     }
@@ -709,6 +726,11 @@ static void gen_st_op(DisasContext *dc, const X86Op *op, TCGv v)
         gen_write_reg(dc, op->ot, op->reg, op->high8, v);
         break;
     case OPK_MEM:
+        if (dc->mem_seg == R_CS && dc->pe && !dc->vm86 && !dc->code64) {
+            /* Code segments are never writable in protected mode (SDM 3.4.5.1). */
+            gen_gp0(dc);
+            break;
+        }
         gen_st(dc, op->ot, v, dc->A0);
         break;
     default:
@@ -2700,7 +2722,7 @@ static int reg_size(DisasContext *dc, X86OpSpec spec)
         return dc->code64 ? MO_64 : MO_32;
     case Eq: case Gq: case Mq:
         return MO_64;
-    case Ey: case Gy: case Ry: case Zy:
+    case Ey: case Gy: case Ry: case Zy: case My:
         return dc->dflag == MO_64 ? MO_64 : MO_32;
     case Iz: case Jz:
         return dc->dflag == MO_16 ? MO_16 : MO_32;
@@ -2782,7 +2804,7 @@ static bool spec_uses_modrm(X86OpSpec s)
     switch (s) {
     case Eb: case Ew: case Ed: case Eq: case Ev: case Ey:
     case Gb: case Gw: case Gd: case Gq: case Gv: case Gy:
-    case M: case Mw: case Md: case Mq: case Mp: case Mv:
+    case M: case Mw: case Md: case Mq: case Mp: case Mv: case My:
     case Rd: case Ry: case Sw: case Cd: case Dd:
         return true;
     default:
@@ -2815,7 +2837,7 @@ static bool decode_operand(DisasContext *dc, X86Op *op, X86OpSpec spec)
             op->kind = OPK_MEM;
         }
         return true;
-    case M: case Mw: case Md: case Mq: case Mp: case Mv:
+    case M: case Mw: case Md: case Mq: case Mp: case Mv: case My:
         if (dc->mod == 3) {
             return false;
         }
@@ -3078,9 +3100,10 @@ prefixes_done:
         return;
     }
     /* The memory operand's linear address (LEA and string ops compute their own). */
+    dc->mem_seg = dc->has_mem ? seg_for(dc, dc->mem_def_seg) : -1;
     if (dc->has_mem && ent.mnem != X86_LEA) {
         TCGv off = gen_ea_offset(dc);
-        dc->A0 = gen_lea_seg(dc, off, seg_for(dc, dc->mem_def_seg));
+        dc->A0 = gen_lea_seg(dc, off, dc->mem_seg);
     }
     gen_insn(dc);
 }
