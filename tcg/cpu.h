@@ -113,6 +113,7 @@ struct TCGCPU {
     TranslationBlock *current_tb; /* the block being run, or NULL */
     TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
     uint32_t cflags_next_tb;      /* compile flags forced for the next block (after SMC) */
+    unsigned access_attr;         /* target attributes of the guest access being filled (get_oi_attr) */
 
     volatile int interrupt_request;  /* target-defined bits; nonzero: ask exec_interrupt */
     int exception_index;          /* -1 or a guest vector / EXCP_* of exec.h */

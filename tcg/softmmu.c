@@ -272,12 +272,17 @@ void tcg_guest_st(TCGCPU *cpu, uint64_t addr, uint64_t val, TCGMemOp mop, int mm
 
 uint64_t tcg_helper_ld_mmu(TCGCPU *cpu, uint64_t addr, uint32_t oi, uintptr_t retaddr)
 {
-    return tcg_guest_ld(cpu, addr, get_memop(oi), (int)get_mmuidx(oi), retaddr);
+    cpu->access_attr = get_oi_attr(oi);
+    uint64_t v = tcg_guest_ld(cpu, addr, get_memop(oi), (int)get_mmuidx(oi), retaddr);
+    cpu->access_attr = 0;
+    return v;
 }
 
 void tcg_helper_st_mmu(TCGCPU *cpu, uint64_t addr, uint64_t val, uint32_t oi, uintptr_t retaddr)
 {
+    cpu->access_attr = get_oi_attr(oi);
     tcg_guest_st(cpu, addr, val, get_memop(oi), (int)get_mmuidx(oi), retaddr);
+    cpu->access_attr = 0;
 }
 
 void *tcg_guest_host_ptr(TCGCPU *cpu, uint64_t addr, uint64_t len, bool write, int mmu_idx, uintptr_t ra)

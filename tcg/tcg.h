@@ -98,11 +98,17 @@ typedef enum {
     MO_WRITE_INTENT = 8,    /* a load that must be allowed to write (x86 read-modify-write) */
     MO_SB = MO_8 | MO_SIGN, MO_SW = MO_16 | MO_SIGN, MO_SL = MO_32 | MO_SIGN,
 } TCGMemOp;
-/* memop in bits 0-3, mmu index in bits 4-7. */
+/*
+ * memop in bits 0-3, mmu index in bits 4-5, and bits 6-7 for the target's
+ * own access attributes (x86: a stack-segment access, which faults as #SS),
+ * handed to the target's tlb_fill through TCGCPU.access_attr.
+ */
 typedef uint32_t TCGMemOpIdx;
+#define TCG_OI_ATTR_SHIFT 6
 static inline TCGMemOpIdx make_memop_idx(TCGMemOp op, unsigned mmu_idx) { return op | (mmu_idx << 4); }
 static inline TCGMemOp get_memop(TCGMemOpIdx oi) { return (TCGMemOp)(oi & 15); }
-static inline unsigned get_mmuidx(TCGMemOpIdx oi) { return oi >> 4; }
+static inline unsigned get_mmuidx(TCGMemOpIdx oi) { return (oi >> 4) & 3; }
+static inline unsigned get_oi_attr(TCGMemOpIdx oi) { return (oi >> TCG_OI_ATTR_SHIFT) & 3; }
 
 /* Helper call flags. */
 enum {

@@ -217,6 +217,9 @@ static inline CPUX86State *x86_env(TCGCPU *cpu) { return (CPUX86State *)cpu; }
 #define X86_INT_INIT   (1 << 2)
 #define X86_INT_SMI    (1 << 3)
 
+/* Access attribute (TCGCPU.access_attr): a stack-segment reference (non-canonical: #SS, not #GP). */
+#define X86_ACCESS_SS 1
+
 /* MMU indexes. */
 enum { MMU_KSMAP_IDX = 0, MMU_USER_IDX = 1, MMU_KNOSMAP_IDX = 2, MMU_PHYS_IDX = 3 };
 

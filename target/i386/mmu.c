@@ -239,11 +239,12 @@ bool x86_tlb_fill(TCGCPU *cpu, uint64_t vaddr, int access, int mmu_idx, bool pro
     if (env->efer & EFER_LMA) {
         int64_t sv = (int64_t)vaddr;
         if ((sv >> 47) != 0 && (sv >> 47) != -1) {
-            /* A non-canonical address is a #GP(0), not a page fault (SDM 3.3.7.1). */
+            /* A non-canonical address is a #GP(0), or #SS(0) through SS, not a page fault (SDM 3.3.7.1). */
             if (probe) {
                 return false;
             }
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, retaddr);
+            x86_raise_exception_err_ra(env, (cpu->access_attr & X86_ACCESS_SS) ? EXCP0C_STACK : EXCP0D_GPF, 0,
+                                       retaddr);
         }
     }
     Walk w = walk(env, vaddr, access, mmu_idx, !probe);

@@ -602,16 +602,32 @@ static void gen_check_align(DisasContext *dc, int ot, TCGv addr)
     }
 }
 
-static void gen_ld(DisasContext *dc, int ot, TCGv t, TCGv addr)
+/* Stack-segment references are marked: in 64-bit mode a non-canonical one is #SS, not #GP. */
+static TCGMemOpIdx mop_seg(DisasContext *dc, int ot, bool ss)
+{
+    return mop(dc, ot) | (ss ? (unsigned)X86_ACCESS_SS << TCG_OI_ATTR_SHIFT : 0);
+}
+
+static void gen_ld_ss(DisasContext *dc, int ot, TCGv t, TCGv addr, bool ss)
 {
     gen_check_align(dc, ot, addr);
-    tcg_gen_guest_ld(S, t, addr, mop(dc, ot));
+    tcg_gen_guest_ld(S, t, addr, mop_seg(dc, ot, ss));
+}
+
+static void gen_st_ss(DisasContext *dc, int ot, TCGv v, TCGv addr, bool ss)
+{
+    gen_check_align(dc, ot, addr);
+    tcg_gen_guest_st(S, v, addr, mop_seg(dc, ot, ss));
+}
+
+static void gen_ld(DisasContext *dc, int ot, TCGv t, TCGv addr)
+{
+    gen_ld_ss(dc, ot, t, addr, false);
 }
 
 static void gen_st(DisasContext *dc, int ot, TCGv v, TCGv addr)
 {
-    gen_check_align(dc, ot, addr);
-    tcg_gen_guest_st(S, v, addr, mop(dc, ot));
+    gen_st_ss(dc, ot, v, addr, false);
 }
 
 static void gen_gp0(DisasContext *dc);
@@ -694,7 +710,7 @@ static void gen_ld_op(DisasContext *dc, const X86Op *op, TCGv t)
         gen_read_reg(dc, op->ot, t, op->reg, op->high8);
         break;
     case OPK_MEM:
-        gen_ld(dc, op->ot, t, dc->A0);
+        gen_ld_ss(dc, op->ot, t, dc->A0, dc->mem_seg == R_SS);
         break;
     case OPK_IMM:
         tcg_gen_movi(S, TCG_I64, t, op->imm & size_mask(op->ot));
@@ -713,7 +729,7 @@ static void gen_ld_op_rmw(DisasContext *dc, const X86Op *op, TCGv t)
 {
     if (op->kind == OPK_MEM) {
         gen_check_align(dc, op->ot, dc->A0);
-        tcg_gen_guest_ld(S, t, dc->A0, make_memop_idx((TCGMemOp)(op->ot | MO_WRITE_INTENT), (unsigned)dc->mem_index));
+        tcg_gen_guest_ld(S, t, dc->A0, mop_seg(dc, op->ot | MO_WRITE_INTENT, dc->mem_seg == R_SS));
         return;
     }
     gen_ld_op(dc, op, t);
@@ -731,7 +747,7 @@ static void gen_st_op(DisasContext *dc, const X86Op *op, TCGv v)
             gen_gp0(dc);
             break;
         }
-        gen_st(dc, op->ot, v, dc->A0);
+        gen_st_ss(dc, op->ot, v, dc->A0, dc->mem_seg == R_SS);
         break;
     default:
         break;
@@ -880,7 +896,7 @@ static void gen_set_sp(DisasContext *dc, TCGv newsp)
 static void gen_push(DisasContext *dc, int ot, TCGv val)
 {
     TCGv sp = gen_stack_off(dc, -(int64_t)(1 << ot));
-    gen_st(dc, ot, val, gen_stack_addr(dc, sp));
+    gen_st_ss(dc, ot, val, gen_stack_addr(dc, sp), true);
     gen_set_sp(dc, sp);
 }
 
@@ -888,7 +904,7 @@ static void gen_push(DisasContext *dc, int ot, TCGv val)
 static void gen_pop_load(DisasContext *dc, int ot, TCGv val)
 {
     TCGv sp = gen_stack_off(dc, 0);
-    gen_ld(dc, ot, val, gen_stack_addr(dc, sp));
+    gen_ld_ss(dc, ot, val, gen_stack_addr(dc, sp), true);
 }
 
 static void gen_pop_update(DisasContext *dc, int ot)
