@@ -41,9 +41,11 @@ declare -A skip_program=(
 # Single cases, as GTest paths.
 declare -A skip_cases=(
     [test-uart]="/uart/qtest/char-timeout /uart/qtest/loopback-and-irq /uart/qtest/socket-backend"
+    [test-ide]="/ide/firmware-view"
     [test-qtest-protocol]="/qtest/irq-intercept /qtest/irq-paths /qtest/several-lines /qtest/malformed /qtest/overlong-line /qtest/log"
 )
 declare -A skip_case_reason=(
+    [test-ide]="the firmware view checks fw_cfg's bootorder, and xenfv has no fw_cfg"
     [test-uart]="the character timeout runs on the DM's clock, which is host time under Xen (clock_step moves only Xen's timers), so these checks race it"
     [test-qtest-protocol]="set_irq_in drives interrupt-controller inputs, which are Xen's; the malformed-line, line-limit and -qtest-log cases test ioemu's own qtest server, and under Xen the server is xensim's"
 )
