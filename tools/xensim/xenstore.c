@@ -983,28 +983,47 @@ static char *req_path(XsReq *r, const char *arg, int *err)
     return canonical_path(r->conn->domid, arg, err);
 }
 
-static void do_read(XsReq *r)
+/* The node at canonical `path` in the request's tree, if the caller may read it. */
+static int lookup_readable(XsReq *r, const char *path, XsNode **out)
+{
+    XsCtx ctx;
+    int err = req_ctx(r, &ctx);
+
+    return err ? err : op_lookup_readable(&ctx, path, out);
+}
+
+/*
+ * XS_READ, XS_DIRECTORY and XS_GET_PERMS take one path and read one node: the
+ * node, or NULL once the error (bad path, unknown transaction, no such node,
+ * not readable) is replied.
+ */
+static XsNode *lookup_readable_arg(XsReq *r)
 {
     const char *arg = one_arg(r);
     XsNode *n = NULL;
     char *path;
-    XsCtx ctx;
     int err = EINVAL;
 
     if (!arg || !(path = req_path(r, arg, &err))) {
         reply_error(r, err);
-        return;
+        return NULL;
     }
-    err = req_ctx(r, &ctx);
-    if (!err) {
-        err = op_lookup_readable(&ctx, path, &n);
-    }
+    err = lookup_readable(r, path, &n);
+    g_free(path);
     if (err) {
         reply_error(r, err);
-    } else {
+        return NULL;
+    }
+    return n;
+}
+
+static void do_read(XsReq *r)
+{
+    XsNode *n = lookup_readable_arg(r);
+
+    if (n) {
         reply(r, n->value->data, n->value->len);
     }
-    g_free(path);
 }
 
 static void do_write(XsReq *r)
@@ -1062,33 +1081,19 @@ static GString *children_string(const XsNode *n)
 
 static void do_directory(XsReq *r)
 {
-    const char *arg = one_arg(r);
-    XsNode *n = NULL;
-    char *path;
-    XsCtx ctx;
-    int err = EINVAL;
+    XsNode *n = lookup_readable_arg(r);
+    GString *s;
 
-    if (!arg || !(path = req_path(r, arg, &err))) {
-        reply_error(r, err);
+    if (!n) {
         return;
     }
-    err = req_ctx(r, &ctx);
-    if (!err) {
-        err = op_lookup_readable(&ctx, path, &n);
-    }
-    if (!err) {
-        GString *s = children_string(n);
-
-        if (s->len > XENSTORE_PAYLOAD_MAX) {
-            reply_error(r, E2BIG);  /* the client retries with XS_DIRECTORY_PART */
-        } else {
-            reply(r, s->str, s->len);
-        }
-        g_string_free(s, TRUE);
+    s = children_string(n);
+    if (s->len > XENSTORE_PAYLOAD_MAX) {
+        reply_error(r, E2BIG);  /* the client retries with XS_DIRECTORY_PART */
     } else {
-        reply_error(r, err);
+        reply(r, s->str, s->len);
     }
-    g_free(path);
+    g_string_free(s, TRUE);
 }
 
 static void do_directory_part(XsReq *r)
@@ -1098,7 +1103,6 @@ static void do_directory_part(XsReq *r)
     char *path = NULL;
     unsigned long offset;
     char *end;
-    XsCtx ctx;
     int err = EINVAL;
 
     if (split_strings(r, args, 2, NULL) != 2 || !(path = req_path(r, args[0], &err))) {
@@ -1112,10 +1116,7 @@ static void do_directory_part(XsReq *r)
         g_free(path);
         return;
     }
-    err = req_ctx(r, &ctx);
-    if (!err) {
-        err = op_lookup_readable(&ctx, path, &n);
-    }
+    err = lookup_readable(r, path, &n);
     if (!err) {
         GString *all = children_string(n);
         GString *out = g_string_new(NULL);
@@ -1160,36 +1161,22 @@ static void do_directory_part(XsReq *r)
 
 static void do_get_perms(XsReq *r)
 {
-    const char *arg = one_arg(r);
-    XsNode *n = NULL;
-    char *path;
-    XsCtx ctx;
-    int err = EINVAL;
+    XsNode *n = lookup_readable_arg(r);
+    GString *s;
+    guint i;
 
-    if (!arg || !(path = req_path(r, arg, &err))) {
-        reply_error(r, err);
+    if (!n) {
         return;
     }
-    err = req_ctx(r, &ctx);
-    if (!err) {
-        err = op_lookup_readable(&ctx, path, &n);
-    }
-    if (!err) {
-        GString *s = g_string_new(NULL);
-        guint i;
+    s = g_string_new(NULL);
+    for (i = 0; i < n->perms->len; i++) {
+        XsPerm *p = &g_array_index(n->perms, XsPerm, i);
 
-        for (i = 0; i < n->perms->len; i++) {
-            XsPerm *p = &g_array_index(n->perms, XsPerm, i);
-
-            g_string_append_printf(s, "%c%u", p->perm, p->id);
-            g_string_append_c(s, '\0');
-        }
-        reply(r, s->str, s->len);
-        g_string_free(s, TRUE);
-    } else {
-        reply_error(r, err);
+        g_string_append_printf(s, "%c%u", p->perm, p->id);
+        g_string_append_c(s, '\0');
     }
-    g_free(path);
+    reply(r, s->str, s->len);
+    g_string_free(s, TRUE);
 }
 
 static void do_set_perms(XsReq *r)
