@@ -149,23 +149,32 @@ static bool iov_is_aligned(const struct iovec *iov, int niov, size_t align)
     return true;
 }
 
-/* preadv until done or EOF; zero-fills past EOF.  iov is modified. */
-static int do_preadv_full(HostFile *f, int64_t offset, struct iovec *iov, int niov,
-                          size_t len, GError **err)
+/*
+ * preadv/pwritev until len bytes are done, retrying EINTR and short transfers.
+ * A read that meets end of file zero-fills the rest; a write that makes no
+ * progress is an error.  iov is modified.
+ */
+static int do_rwv_full(HostFile *f, bool is_write, int64_t offset, struct iovec *iov, int niov,
+                       size_t len, GError **err)
 {
     while (len > 0) {
         while (niov > 0 && iov->iov_len == 0) {
             iov++;
             niov--;
         }
-        ssize_t n = preadv(f->fd, iov, MIN(niov, IOV_MAX), offset);
+        ssize_t n = is_write ? pwritev(f->fd, iov, MIN(niov, IOV_MAX), offset)
+                             : preadv(f->fd, iov, MIN(niov, IOV_MAX), offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
             int e = errno;
-            return block_error(err, -e, "Could not read '%s' at offset %" PRId64 ": %s",
-                               f->path, offset, g_strerror(e));
+            return block_error(err, -e, "Could not %s '%s' at offset %" PRId64 ": %s",
+                               is_write ? "write" : "read", f->path, offset, g_strerror(e));
+        }
+        if (n == 0 && is_write) {
+            return block_error(err, -EIO, "Could not write '%s' at offset %" PRId64
+                               ": no progress", f->path, offset);
         }
         if (n == 0) {
             /* End of file: the rest reads as zeros. */
@@ -190,41 +199,16 @@ static int do_preadv_full(HostFile *f, int64_t offset, struct iovec *iov, int ni
     return 0;
 }
 
+static int do_preadv_full(HostFile *f, int64_t offset, struct iovec *iov, int niov,
+                          size_t len, GError **err)
+{
+    return do_rwv_full(f, false, offset, iov, niov, len, err);
+}
+
 static int do_pwritev_full(HostFile *f, int64_t offset, struct iovec *iov, int niov,
                            size_t len, GError **err)
 {
-    while (len > 0) {
-        while (niov > 0 && iov->iov_len == 0) {
-            iov++;
-            niov--;
-        }
-        ssize_t n = pwritev(f->fd, iov, MIN(niov, IOV_MAX), offset);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int e = errno;
-            return block_error(err, -e, "Could not write '%s' at offset %" PRId64 ": %s",
-                               f->path, offset, g_strerror(e));
-        }
-        if (n == 0) {
-            return block_error(err, -EIO, "Could not write '%s' at offset %" PRId64
-                               ": no progress", f->path, offset);
-        }
-        offset += n;
-        len -= n;
-        while (n > 0) {
-            size_t step = MIN((size_t)n, iov->iov_len);
-            iov->iov_base = (uint8_t *)iov->iov_base + step;
-            iov->iov_len -= step;
-            n -= step;
-            if (iov->iov_len == 0) {
-                iov++;
-                niov--;
-            }
-        }
-    }
-    return 0;
+    return do_rwv_full(f, true, offset, iov, niov, len, err);
 }
 
 /* Copy a slice of qiov into a private iovec array (heap if large). */
@@ -325,12 +309,13 @@ static int bounce_write(HostFile *f, int64_t offset, const BlockIOV *qiov, size_
     return ret;
 }
 
-int host_file_preadv(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t qiov_offset,
-                     size_t len, GError **err)
+/*
+ * Straight from/to the caller's buffers when they and the range meet the
+ * file's alignment (O_DIRECT), else through an aligned bounce buffer.
+ */
+static int host_file_rwv(HostFile *f, bool is_write, int64_t offset, const BlockIOV *qiov,
+                         size_t qiov_offset, size_t len, GError **err)
 {
-    if (len == 0) {
-        return 0;
-    }
     struct iovec stack[16];
     int niov;
     struct iovec *iov = slice_iov(qiov, qiov_offset, len, stack, 16, &niov);
@@ -338,14 +323,24 @@ int host_file_preadv(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t q
 
     if (f->align > 1 && (((uint64_t)offset | len) & (f->align - 1) ||
                          !iov_is_aligned(iov, niov, f->align))) {
-        ret = bounce_read(f, offset, qiov, qiov_offset, len, err);
+        ret = is_write ? bounce_write(f, offset, qiov, qiov_offset, len, err)
+                       : bounce_read(f, offset, qiov, qiov_offset, len, err);
     } else {
-        ret = do_preadv_full(f, offset, iov, niov, len, err);
+        ret = do_rwv_full(f, is_write, offset, iov, niov, len, err);
     }
     if (iov != stack) {
         g_free(iov);
     }
     return ret;
+}
+
+int host_file_preadv(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t qiov_offset,
+                     size_t len, GError **err)
+{
+    if (len == 0) {
+        return 0;
+    }
+    return host_file_rwv(f, false, offset, qiov, qiov_offset, len, err);
 }
 
 int host_file_pwritev(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t qiov_offset,
@@ -357,21 +352,7 @@ int host_file_pwritev(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t 
     if (!f->writable) {
         return block_error(err, -EBADF, "'%s' is open read-only", f->path);
     }
-    struct iovec stack[16];
-    int niov;
-    struct iovec *iov = slice_iov(qiov, qiov_offset, len, stack, 16, &niov);
-    int ret;
-
-    if (f->align > 1 && (((uint64_t)offset | len) & (f->align - 1) ||
-                         !iov_is_aligned(iov, niov, f->align))) {
-        ret = bounce_write(f, offset, qiov, qiov_offset, len, err);
-    } else {
-        ret = do_pwritev_full(f, offset, iov, niov, len, err);
-    }
-    if (iov != stack) {
-        g_free(iov);
-    }
-    return ret;
+    return host_file_rwv(f, true, offset, qiov, qiov_offset, len, err);
 }
 
 int host_file_pread(HostFile *f, int64_t offset, void *buf, size_t len, GError **err)
