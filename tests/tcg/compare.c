@@ -202,7 +202,7 @@ void diff_disasm(int mode, uint64_t addr, const uint8_t *code, size_t len, GStri
     cs_insn *insn = NULL;
     size_t n, done = 0;
 
-    if (cs_open(CS_ARCH_X86, mode == 64 ? CS_MODE_64 : CS_MODE_32, &h) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, mode == 64 ? CS_MODE_64 : mode == 16 ? CS_MODE_16 : CS_MODE_32, &h) != CS_ERR_OK) {
         g_string_append_printf(out, "%s(capstone unavailable)\n", indent);
         return;
     }

@@ -47,7 +47,10 @@ void diff_corpus_case(const DiffCorpusEntry *e, uint64_t seed, int variant, Diff
     c->mem_seed = diff_rng_next(&r);
     c->compat32 = e->mode == 32 && variant % 2 == 1;
     /* variant 0 at the start of a page; others anywhere, sometimes across a page boundary */
-    if (variant == 0 || len + 1 >= 0x1000) {
+    if (e->mode == 16) {
+        /* real mode: an offset in the code segment */
+        c->entry = variant == 0 ? 0x100 : diff_rng_below(&r, DIFF16_CODE_SIZE - (uint32_t)len - 1);
+    } else if (variant == 0 || len + 1 >= 0x1000) {
         c->entry = DIFF_CODE_BASE + 0x1000;
     } else if (diff_rng_below(&r, 2)) {
         c->entry = DIFF_CODE_BASE + 0x2000 - 1 - diff_rng_below(&r, (uint32_t)len + 1);

@@ -26,6 +26,21 @@
 /* Initial stack pointer: the middle of the stack, so pops have room too. */
 #define DIFF_STACK_INIT  (DIFF_STACK_BASE + 0x1000)
 
+/*
+ * 16-bit cases (real mode; the oracle is QEMU, see qemu16.c): the snippet
+ * runs at DIFF16_CODE_SEG:entry; DS = ES = SS = FS = GS = DIFF16_DATA_SEG,
+ * whose first half is the data buffer and second half the stack.  In
+ * DiffInput/DiffResult, code/data/stack hold these offsets from 0.
+ */
+#define DIFF16_CODE_SEG   0x1000
+#define DIFF16_CODE_SIZE  0x1000
+#define DIFF16_DATA_SEG   0x2000
+#define DIFF16_DATA_OFF   0x0000
+#define DIFF16_DATA_SIZE  0x0800
+#define DIFF16_STACK_OFF  0x0800
+#define DIFF16_STACK_SIZE 0x0800
+#define DIFF16_SP_INIT    0x0c00
+
 /* User selectors of a Linux x86-64 process (arch/x86/include/asm/segment.h). */
 #define DIFF_SEL_CS32 0x23
 #define DIFF_SEL_DS   0x2b
@@ -83,7 +98,7 @@ typedef struct DiffRegs {
 } DiffRegs;
 
 typedef struct DiffInput {
-    int mode;                       /* 32 or 64 */
+    int mode;                       /* 16, 32 or 64 */
     /*
      * JIT only: run 32-bit code in long mode's compatibility mode (as the
      * host does) rather than in legacy protected mode with PAE paging.
@@ -91,6 +106,7 @@ typedef struct DiffInput {
     bool compat32;
     uint64_t entry;                 /* linear address of the first instruction */
     uint64_t end;                   /* linear address just after the final int3 */
+    uint32_t seed16;                /* 16-bit cases: the data segment's xorshift32 seed */
     DiffRegs regs;                  /* rip is ignored (entry) */
     uint8_t code[DIFF_CODE_SIZE];   /* whole region, int3-filled around the snippet */
     uint8_t data[DIFF_DATA_SIZE];
@@ -135,6 +151,8 @@ typedef struct JitRunner JitRunner;
 JitRunner *jit_runner_new(GError **err);
 void jit_runner_free(JitRunner *r);
 bool jit_run(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err);
+/* Run a real-mode BIOS image (qemu16.h) from reset; *con (g_free) gets the debug-console bytes. */
+bool jit_run_rom16(JitRunner *r, const uint8_t *rom, uint8_t **con, size_t *con_len, GError **err);
 
 /* ---- compare.c ---- */
 /*

@@ -43,6 +43,22 @@ typedef struct Gen {
     int pushed, popped;         /* stack budget used */
 } Gen;
 
+/* The data buffer: linear addresses in 32/64-bit code, offsets in the data segment in 16-bit code. */
+static uint64_t data_lo(int mode)
+{
+    return mode == 16 ? DIFF16_DATA_OFF : DIFF_DATA_BASE;
+}
+
+static uint64_t data_size(int mode)
+{
+    return mode == 16 ? DIFF16_DATA_SIZE : DIFF_DATA_SIZE;
+}
+
+static int stack_budget(int mode)
+{
+    return mode == 16 ? 0x300 : 0xc00;
+}
+
 /* Per-register state inside a unit being built. */
 enum { RS_NONE, RS_DEF, RS_UNDEF };
 
@@ -53,8 +69,6 @@ typedef struct Ub {
     uint16_t fdef, fundef;
 } Ub;
 
-/* The stack may move this far from DIFF_STACK_INIT either way. */
-#define STACK_BUDGET 0xc00
 
 static int rnd(Gen *g, int n)
 {
@@ -275,7 +289,8 @@ static void emit_insn(Ub *b, const Insn *in)
     if (in->seg) {
         ub_byte(b, in->seg);
     }
-    if ((in->size == 2 && !in->implicit_size) || in->extra66) {
+    /* 0x66 selects the non-default operand size: 16-bit in 32/64-bit code, 32-bit in 16-bit code */
+    if ((!in->implicit_size && in->size == (b->g->mode == 16 ? 4 : 2)) || in->extra66) {
         ub_byte(b, 0x66);
     }
     if (in->a67) {
@@ -366,7 +381,7 @@ static void emit_insn(Ub *b, const Insn *in)
                 }
                 mod = ds == 0 ? 0 : ds == 1 ? 1 : 2;
             }
-            if (m->base < 0 && m->index < 0 && b->g->mode == 32) {
+            if (m->base < 0 && m->index < 0 && b->g->mode != 64) {
                 ub_byte(b, (reg3 << 3) | 5);            /* disp32 */
             } else if (m->index < 0 && m->base >= 0 && (m->base & 7) != 4) {
                 ub_byte(b, (mod << 6) | (reg3 << 3) | (m->base & 7));
@@ -391,7 +406,10 @@ static void ub_mov_imm(Ub *b, int reg, uint64_t val)
 {
     Insn in;
 
-    if (b->g->mode == 32 || val <= 0xffffffffull) {
+    if (b->g->mode != 64) {
+        val = (uint32_t)val;    /* registers are 32 bits wide outside 64-bit code */
+    }
+    if (b->g->mode != 64 || val <= 0xffffffffull) {
         insn_init(&in, 4);
         insn_op(&in, 1, 0xb8, 0, 0);
         in.opreg = reg;
@@ -422,6 +440,7 @@ static int nregs(Gen *g)
 {
     return g->mode == 64 ? 16 : 8;
 }
+
 
 /* A GPR not in `avoid` (never esp when it will be written). */
 static int pick_reg(Gen *g, uint32_t avoid)
@@ -472,7 +491,7 @@ typedef struct ByteMode {
 
 static ByteMode pick_byte_mode(Gen *g)
 {
-    ByteMode bm = { .legacy = g->mode == 32 || chance(g, 50) };
+    ByteMode bm = { .legacy = g->mode != 64 || chance(g, 50) };
     return bm;
 }
 
@@ -546,17 +565,21 @@ static void maybe_set(Ub *b, int code, int size, int pct)
 
 static uint8_t pick_seg(Gen *g, bool write)
 {
-    /* es, cs, ss, ds; gs (base 0 in both modes here).  Never fs: its base is the host TLS. */
-    static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e, 0x65 };
+    /*
+     * es, cs, ss, ds; gs (base 0 in 32/64-bit code here).  Never fs in
+     * 32/64-bit code: its base is the host's TLS.  In 16-bit code all data
+     * segments are the same and CS is the code segment: reads only.
+     */
+    static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e, 0x65, 0x64 };
 
     if (!chance(g, 12)) {
         return 0;
     }
     for (;;) {
-        uint8_t s = segs[rnd(g, G_N_ELEMENTS(segs))];
+        uint8_t s = segs[rnd(g, g->mode == 16 ? 6 : 5)];
 
         /* A write through CS faults in 32-bit code (a code segment is never writable). */
-        if (s == 0x2e && write && g->mode == 32) {
+        if (s == 0x2e && write && g->mode != 64) {
             continue;
         }
         return s;
@@ -570,13 +593,15 @@ static uint8_t pick_seg(Gen *g, bool write)
  */
 static uint64_t pick_data_addr(Gen *g, int size, int lo, int hi)
 {
-    uint64_t first = DIFF_DATA_BASE + lo, last = DIFF_DATA_BASE + DIFF_DATA_SIZE - size - hi;
+    uint64_t base = data_lo(g->mode), len = data_size(g->mode);
+    uint64_t first = base + lo, last = base + len - size - hi;
     uint64_t a;
 
     switch (rnd(g, 8)) {
     case 0:
     case 1:
-        a = DIFF_DATA_BASE + 0x1000 - size + rnd(g, 2 * size + 1);
+        /* around the page boundary in the middle of the buffer */
+        a = base + len / 2 - size + rnd(g, 2 * size + 1);
         break;
     case 2:
         a = chance(g, 50) ? first + rnd(g, 8) : last - rnd(g, 8);
@@ -606,6 +631,50 @@ enum {
  * by the unit and those in `avoid` are kept.  Sets *a67 when the operand
  * uses the other address size.
  */
+/*
+ * 16-bit addressing (16-bit code without 0x67): [bx+si], [bx+di],
+ * [bp+si], [bp+di], [si], [di], [bp], [bx] or [disp16], computed modulo
+ * 64 KiB, so the registers get random upper halves and low halves that
+ * only add up to the target.  BP forms use SS, which is the data segment
+ * here too.
+ */
+static bool gen_mem16(Ub *b, Insn *in, uint64_t a, uint32_t avoid)
+{
+    static const int uses[8][2] = {
+        { R_BX, R_SI }, { R_BX, R_DI }, { R_BP, R_SI }, { R_BP, R_DI },
+        { R_SI, -1 }, { R_DI, -1 }, { R_BP, -1 }, { R_BX, -1 },
+    };
+    Gen *g = b->g;
+    Mem *m = &in->mem;
+    int rm = rnd(g, 9) - 1;
+    uint16_t rest;
+
+    m->a16 = true;
+    if (rm >= 0 && ((avoid >> uses[rm][0]) & 1 || (uses[rm][1] >= 0 && (avoid >> uses[rm][1]) & 1))) {
+        rm = -1;
+    }
+    m->a16_rm = rm;
+    if (rm < 0) {
+        m->disp = (int16_t)a;
+        m->disp_size = 2;
+        return true;
+    }
+    m->disp_size = rnd(g, 3);
+    if (rm == 6 && m->disp_size == 0) {
+        m->disp_size = 1;
+    }
+    m->disp = m->disp_size == 0 ? 0 : m->disp_size == 1 ? (int8_t)rnd(g, 256) : (int16_t)rnd(g, 65536);
+    rest = (uint16_t)(a - (uint64_t)(int64_t)m->disp);
+    if (uses[rm][1] >= 0) {
+        uint16_t second = (uint16_t)rnd_val(g, 2);
+
+        ub_mov_imm(b, uses[rm][1], (diff_rng_next(&g->rng) & 0xffff0000u) | second);
+        rest = (uint16_t)(rest - second);
+    }
+    ub_mov_imm(b, uses[rm][0], (diff_rng_next(&g->rng) & 0xffff0000u) | rest);
+    return true;
+}
+
 static void gen_mem(Ub *b, Insn *in, int size, int lo, int hi, uint32_t avoid, unsigned opts)
 {
     Gen *g = b->g;
@@ -622,11 +691,19 @@ static void gen_mem(Ub *b, Insn *in, int size, int lo, int hi, uint32_t avoid, u
     m->base = m->index = -1;
     in->rm_mem = true;
 
-    /* 0x67: in 64-bit code 32-bit addressing (wraps at 4 GiB).  16-bit addressing cannot reach the buffer. */
-    in->a67 = g->mode == 64 && !(opts & MEM_NO_A67) && chance(g, 10);
+    /*
+     * 0x67: in 64-bit code 32-bit addressing (wraps at 4 GiB); in 16-bit
+     * code 32-bit addressing (the offset must stay below 64 KiB).  16-bit
+     * addressing in 32-bit code cannot reach the buffer.
+     */
+    in->a67 = g->mode != 32 && !(opts & MEM_NO_A67) && chance(g, g->mode == 16 ? 15 : 10);
     a32 = g->mode == 32 || in->a67;
+    if (g->mode == 16 && !in->a67) {
+        gen_mem16(b, in, pick_data_addr(g, size, lo, hi), avoid);
+        return;
+    }
 
-    if (form == 0 && !(opts & MEM_NO_STACK) && lo <= 64 && hi <= 64) {
+    if (form == 0 && g->mode != 16 && !(opts & MEM_NO_STACK) && lo <= 64 && hi <= 64) {
         /* [esp + disp8]: wherever the stack is, it stays inside the stack region */
         m->base = R_SP;
         m->disp = -64 + rnd(g, 128 - size);
@@ -728,13 +805,13 @@ static void gen_ea_any(Ub *b, Insn *in, bool allow_a16)
     memset(m, 0, sizeof(*m));
     m->base = m->index = -1;
     in->rm_mem = true;
-    if (g->mode == 32 && allow_a16 && chance(g, 20)) {
+    if ((g->mode == 32 && allow_a16 && chance(g, 20)) || (g->mode == 16 && chance(g, 80))) {
         static const int uses[8][2] = {
             { R_BX, R_SI }, { R_BX, R_DI }, { R_BP, R_SI }, { R_BP, R_DI },
             { R_SI, -1 }, { R_DI, -1 }, { R_BP, -1 }, { R_BX, -1 },
         };
 
-        in->a67 = true;
+        in->a67 = g->mode == 32;
         m->a16 = true;
         m->a16_rm = rnd(g, 9) - 1;
         m->disp_size = rnd(g, 3);
@@ -749,7 +826,7 @@ static void gen_ea_any(Ub *b, Insn *in, bool allow_a16)
         }
         return;
     }
-    in->a67 = g->mode == 64 && chance(g, 15);
+    in->a67 = (g->mode == 64 && chance(g, 15)) || g->mode == 16;
     if (g->mode == 64 && !in->a67 && chance(g, 15)) {
         m->rip = true;
         m->rip_target = DIFF_CODE_BASE + rnd(g, 0x10000) - 0x8000 + (uint64_t)rnd(g, 2) * 0x40000000ull;
@@ -859,7 +936,7 @@ static void fam_alu(Ub *b)
             insn_op(&in, 1, 0x83, 0, 0);
             in.imm_size = 1;
         } else {
-            insn_op(&in, 1, size == 1 ? (g->mode == 32 && chance(g, 10) ? 0x82 : 0x80) : 0x81, 0, 0);
+            insn_op(&in, 1, size == 1 ? (g->mode != 64 && chance(g, 10) ? 0x82 : 0x80) : 0x81, 0, 0);
             in.imm_size = size == 8 ? 4 : size;
         }
         in.imm = rnd_val(g, in.imm_size);
@@ -934,8 +1011,8 @@ static void fam_unary(Ub *b)
     insn_init(&in, size);
     if (op < 2) {
         b->u->what = "incdec";
-        if (g->mode == 32 && size != 1 && chance(g, 30)) {
-            /* 40+r / 48+r: only in 32-bit code (REX in 64-bit code) */
+        if (g->mode != 64 && size != 1 && chance(g, 30)) {
+            /* 40+r / 48+r: only outside 64-bit code (REX there) */
             int reg = pick_dst(g, 0);
 
             maybe_set(b, reg, size, 40);
@@ -1522,7 +1599,7 @@ static void fam_branch(Ub *b)
             in.imm_size = 1;
         } else {
             insn_op(&in, 2, 0x0f, (uint8_t)(0x80 + cc), 0);
-            in.imm_size = 4;
+            in.imm_size = g->mode == 16 ? 2 : 4;
         }
         if (chance(g, 5)) {
             in.seg = chance(g, 50) ? 0x2e : 0x3e;   /* branch hints */
@@ -1531,7 +1608,7 @@ static void fam_branch(Ub *b)
         u->what = "jmp";
         u->skip = (uint8_t)(1 + rnd(g, 2));
         insn_op(&in, 1, chance(g, 70) ? 0xeb : 0xe9, 0, 0);
-        in.imm_size = in.op[0] == 0xeb ? 1 : 4;
+        in.imm_size = in.op[0] == 0xeb ? 1 : g->mode == 16 ? 2 : 4;
     } else if (kind < 9) {
         int op = rnd(g, 4);     /* loopne loope loop jecxz */
         bool cx16 = false;
@@ -1548,9 +1625,9 @@ static void fam_branch(Ub *b)
             ub_mov_imm(b, R_CX, v);
         }
         if (chance(g, 25)) {
-            in.a67 = true;      /* 32-bit code: CX; 64-bit code: ECX */
-            cx16 = g->mode == 32;
+            in.a67 = true;      /* 32-bit code: CX; 64-bit and 16-bit code: ECX */
         }
+        cx16 = g->mode == 32 ? in.a67 : g->mode == 16 ? !in.a67 : false;
         ub_read(b, R_CX);
         if (op < 3 && !cx16) {
             ub_def(b, R_CX);
@@ -1561,8 +1638,8 @@ static void fam_branch(Ub *b)
     } else {
         u->what = "call";
         insn_op(&in, 1, 0xe8, 0, 0);
-        in.imm_size = 4;
-        u->push_bytes = (int16_t)(g->mode == 64 ? 8 : 4);
+        in.imm_size = g->mode == 16 ? 2 : 4;
+        u->push_bytes = (int16_t)(g->mode == 64 ? 8 : g->mode == 16 ? 2 : 4);
     }
     emit_insn(b, &in);
     u->rel_size = (uint8_t)in.imm_size;
@@ -1681,6 +1758,9 @@ static void fam_mov(Ub *b)
         if (g->mode == 64) {
             in.a67 = chance(g, 30);
             in.imm_size = in.a67 ? 4 : 8;
+        } else if (g->mode == 16) {
+            in.a67 = chance(g, 20);
+            in.imm_size = in.a67 ? 4 : 2;
         } else {
             in.imm_size = 4;
         }
@@ -1704,7 +1784,9 @@ static void fam_string(Ub *b)
     static const uint8_t base_op[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
     Gen *g = b->g;
     int op = rnd(g, 5), size = pick_size(g, true), rep = chance(g, 65), n = rnd(g, 9);
-    bool a67 = g->mode == 64 && chance(g, 25);
+    bool a67 = g->mode != 32 && chance(g, 25);
+    /* registers whose upper half the instruction ignores: 0x67 in 64-bit code, 16-bit addressing */
+    bool junk = g->mode == 64 ? a67 : g->mode == 16 ? !a67 : false;
     int margin = (n + 2) * size;
     bool uses_si = op == 0 || op == 1 || op == 3, uses_di = op != 3;
     Insn in;
@@ -1723,7 +1805,7 @@ static void fam_string(Ub *b)
     ub_fread(b, FL_DF);
     if (rep) {
         in.rep = (op == 1 || op == 4) ? (chance(g, 50) ? 0xf3 : 0xf2) : 0xf3;
-        ub_mov_imm(b, R_CX, (uint64_t)n | (a67 && chance(g, 40) ? diff_rng_next(&g->rng) << 32 : 0));
+        ub_mov_imm(b, R_CX, (uint64_t)n | (junk && chance(g, 40) ? diff_rng_next(&g->rng) << (g->mode == 16 ? 16 : 32) : 0));
         ub_read(b, R_CX);
     }
     for (int i = 0, src_addr = 0; i < 2; i++) {
@@ -1736,15 +1818,16 @@ static void fam_string(Ub *b)
         a = pick_data_addr(g, size, margin, margin);
         if (i && uses_si && chance(g, 30)) {
             /* overlapping source and destination */
-            uint64_t lo = DIFF_DATA_BASE + margin, hi = DIFF_DATA_BASE + DIFF_DATA_SIZE - size - margin;
+            uint64_t lo = data_lo(g->mode) + margin, hi = data_lo(g->mode) + data_size(g->mode) - size - margin;
 
             a = CLAMP((uint64_t)src_addr + (uint64_t)(int64_t)((rnd(g, 7) - 3) * size), lo, hi);
         }
         if (!i) {
             src_addr = (int)a;
         }
-        if (a67 && chance(g, 40)) {
-            a |= diff_rng_next(&g->rng) << 32;   /* upper half ignored under 0x67 */
+        if (junk && chance(g, 40)) {
+            a |= diff_rng_next(&g->rng) << (g->mode == 16 ? 16 : 32);   /* ignored upper half */
+            a &= g->mode == 16 ? 0xffffffffull : ~0ull;
         }
         ub_mov_imm(b, reg, a);
         ub_read(b, reg);
@@ -1766,8 +1849,12 @@ static void fam_string(Ub *b)
         ub_def(b, R_CX);
     }
     if (uses_si && chance(g, 15)) {
-        static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x65 };
-        in.seg = segs[rnd(g, 4)];
+        static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x65, 0x64 };
+        /* (CS in 16-bit code is the code segment: not the buffer) */
+        in.seg = segs[rnd(g, g->mode == 16 ? 5 : 4)];
+        if (g->mode == 16 && in.seg == 0x2e) {
+            in.seg = 0x3e;
+        }
     }
     in.a67 = a67;
     emit_insn(b, &in);
@@ -1837,6 +1924,9 @@ static void fam_bcd(Ub *b)
 
 static int stack_word(Gen *g, bool p66)
 {
+    if (g->mode == 16) {
+        return p66 ? 4 : 2;
+    }
     return p66 ? 2 : g->mode == 64 ? 8 : 4;
 }
 
@@ -1850,7 +1940,7 @@ static void fam_stack(Ub *b)
     int w = stack_word(g, p66);
     Insn in;
 
-    insn_init(&in, p66 ? 2 : 4);
+    insn_init(&in, p66 ? (g->mode == 16 ? 4 : 2) : 4);
     in.implicit_size = !p66;
     u->what = "stack";
     switch (kind) {
@@ -1870,7 +1960,7 @@ static void fam_stack(Ub *b)
             in.imm_size = 1;
         } else {
             insn_op(&in, 1, 0x68, 0, 0);
-            in.imm_size = p66 ? 2 : 4;
+            in.imm_size = w == 2 ? 2 : 4;
         }
         in.imm = rnd_val(g, in.imm_size);
         u->push_bytes = (int16_t)w;
@@ -1887,7 +1977,7 @@ static void fam_stack(Ub *b)
 
         insn_op(&in, 1, 0x58, 0, 0);
         in.opreg = reg;
-        if (!p66) {
+        if (w >= 4) {
             ub_def(b, reg);
         }
         u->pop_bytes = (int16_t)w;
@@ -1901,13 +1991,13 @@ static void fam_stack(Ub *b)
         u->pop_bytes = (int16_t)w;
         break;
     case 5: /* pusha / popa (32-bit code) */
-        if (g->mode == 32) {
+        if (g->mode != 64) {
             bool pop = chance(g, 50);
 
             insn_op(&in, 1, pop ? 0x61 : 0x60, 0, 0);
             if (pop) {
                 for (int r = 0; r < 8; r++) {
-                    if (r != R_SP && !p66) {
+                    if (r != R_SP && w >= 4) {
                         ub_def(b, r);
                     }
                 }
@@ -1928,12 +2018,13 @@ static void fam_stack(Ub *b)
         break;
     case 7: { /* push $imm; popf: IF/IOPL cannot change at CPL 3, TF and AC are left clear */
         Insn p;
-        uint64_t fl = (diff_rng_next(&g->rng) & FL_COMPARED) | (chance(g, 20) ? 0 : FL_IF) | 2;
+        /* (16-bit code runs at CPL 0: IF would change, and must stay clear for the harness) */
+        uint64_t fl = (diff_rng_next(&g->rng) & FL_COMPARED) | (chance(g, 20) || g->mode == 16 ? 0 : FL_IF) | 2;
 
-        insn_init(&p, p66 ? 2 : 4);
+        insn_init(&p, p66 ? (g->mode == 16 ? 4 : 2) : 4);
         p.implicit_size = !p66;
         insn_op(&p, 1, 0x68, 0, 0);
-        p.imm_size = p66 ? 2 : 4;
+        p.imm_size = w == 2 ? 2 : 4;
         p.imm = fl;
         emit_insn(b, &p);
         insn_op(&in, 1, 0x9d, 0, 0);
@@ -1959,7 +2050,7 @@ static void fam_stack(Ub *b)
         in.imm2_size = 1;
         in.imm2 = (uint64_t)level;
         emit_insn(b, &in);
-        insn_init(&in, p66 ? 2 : 4);
+        insn_init(&in, p66 ? (g->mode == 16 ? 4 : 2) : 4);
         in.implicit_size = !p66;
         insn_op(&in, 1, 0xc9, 0, 0);
         u->push_bytes = (int16_t)((level + 1) * w + n + w);
@@ -1975,7 +2066,7 @@ static void fam_stack(Ub *b)
         emit_insn(b, &in);
         insn_op(&in, 1, 0x58, 0, 0);
         in.opreg = r2;
-        if (!p66) {
+        if (w >= 4) {
             ub_def(b, r2);
         }
         u->push_bytes = (int16_t)w;
@@ -2041,6 +2132,9 @@ static void fam_misc(Ub *b)
         if (g->mode == 64 && chance(g, 25)) {
             in.a67 = true;
             a |= diff_rng_next(&g->rng) << 32;
+        } else if (g->mode == 16) {
+            in.a67 = chance(g, 25);     /* EBX; else BX with any upper half */
+            a |= in.a67 ? 0 : diff_rng_next(&g->rng) & 0xffff0000u;
         }
         ub_mov_imm(b, R_BX, a);
         maybe_set(b, R_AX, 4, 30);
@@ -2118,6 +2212,15 @@ static void build_unit(Gen *g, DiffUnit *u, FamilyFn fn)
     unit_init(u);
     fn(&b);
     ub_finish(&b);
+}
+
+/*
+ * Families left out of 16-bit code: QEMU 7.2, its oracle, gets the flags
+ * around CMPXCHG8B wrong (computed from a stale lazy state).
+ */
+static bool family_allowed(Gen *g, FamilyFn fn)
+{
+    return !(g->mode == 16 && fn == fam_cmpxchg8b);
 }
 
 static FamilyFn pick_family(Gen *g)
@@ -2272,14 +2375,14 @@ void diff_random_state(DiffRng *r, int mode, DiffRegs *regs)
     memset(regs, 0, sizeof(*regs));
     for (int i = 0; i < DIFF_NREGS; i++) {
         regs->gpr[i] = rnd_val_rng(r, 8);
-        if (mode == 32) {
+        if (mode != 64) {
             regs->gpr[i] = (uint32_t)regs->gpr[i];
         }
-        if (i >= 8 && mode == 32) {
+        if (i >= 8 && mode != 64) {
             regs->gpr[i] = 0;
         }
     }
-    regs->gpr[R_SP] = DIFF_STACK_INIT;
+    regs->gpr[R_SP] = mode == 16 ? DIFF16_SP_INIT : DIFF_STACK_INIT;
     regs->rflags = (diff_rng_next(r) & FL_ARITH) | (diff_rng_below(r, 4) == 0 ? FL_DF : 0) |
                    FL_USER_FIXED;
 }
@@ -2304,8 +2407,13 @@ void diff_gen_case(uint64_t seed, uint64_t index, int mode, int max_units, DiffC
         DiffUnit u;
 
         for (int tries = 0;; tries++) {
-            build_unit(&g, &u, pick_family(&g));
-            if (g.pushed + u.push_bytes > STACK_BUDGET || g.popped + u.pop_bytes > STACK_BUDGET) {
+            FamilyFn fn = pick_family(&g);
+
+            if (!family_allowed(&g, fn)) {
+                continue;
+            }
+            build_unit(&g, &u, fn);
+            if (g.pushed + u.push_bytes > stack_budget(mode) || g.popped + u.pop_bytes > stack_budget(mode)) {
                 continue;
             }
             if (u.rel_off >= 0 && c->n_units + 1 + u.skip >= DIFF_MAX_UNITS - 6) {
@@ -2327,12 +2435,14 @@ void diff_gen_case(uint64_t seed, uint64_t index, int mode, int max_units, DiffC
     /* Place the code, sometimes across a page boundary (code spanning two pages). */
     total = case_bytes(c, 0) + 1;
     g_assert(total < DIFF_CODE_SIZE / 2);
-    if (chance(&g, 30) && total > 1) {
+    if (mode == 16) {
+        c->entry = (uint64_t)rnd(&g, DIFF16_CODE_SIZE - total);
+    } else if (chance(&g, 30) && total > 1) {
         c->entry = DIFF_CODE_BASE + 0x1000 * (uint64_t)(1 + rnd(&g, 2)) - 1 - rnd(&g, total - 1);
     } else {
         c->entry = DIFF_CODE_BASE + rnd(&g, DIFF_CODE_SIZE - total);
     }
-    if (c->entry < DIFF_CODE_BASE) {
+    if (mode != 16 && c->entry < DIFF_CODE_BASE) {
         c->entry = DIFF_CODE_BASE;
     }
 }
@@ -2351,6 +2461,7 @@ static int subset_skip(const DiffCase *c, const int *order, int n, int k)
 bool diff_layout(const DiffCase *c, const int *order, int n, uint8_t *code, DiffLayout *lay)
 {
     uint64_t pc = c->entry;
+    uint64_t base = c->mode == 16 ? 0 : DIFF_CODE_BASE, size = c->mode == 16 ? DIFF16_CODE_SIZE : DIFF_CODE_SIZE;
 
     memset(code, 0xcc, DIFF_CODE_SIZE);
     for (int k = 0; k < n; k++) {
@@ -2359,12 +2470,12 @@ bool diff_layout(const DiffCase *c, const int *order, int n, uint8_t *code, Diff
     }
     lay->start[n] = pc;
     lay->end = pc + 1;
-    if (lay->end > DIFF_CODE_BASE + DIFF_CODE_SIZE) {
+    if (lay->end > base + size) {
         return false;
     }
     for (int k = 0; k < n; k++) {
         const DiffUnit *u = &c->units[order[k]];
-        uint8_t *p = code + (lay->start[k] - DIFF_CODE_BASE);
+        uint8_t *p = code + (lay->start[k] - base);
 
         memcpy(p, u->bytes, u->len);
         if (u->rel_off >= 0) {
@@ -2376,6 +2487,9 @@ bool diff_layout(const DiffCase *c, const int *order, int n, uint8_t *code, Diff
                     return false;
                 }
                 p[u->rel_off] = (uint8_t)disp;
+            } else if (u->rel_size == 2) {
+                p[u->rel_off] = (uint8_t)disp;
+                p[u->rel_off + 1] = (uint8_t)(disp >> 8);
             } else {
                 for (int i = 0; i < 4; i++) {
                     p[u->rel_off + i] = (uint8_t)(disp >> (8 * i));
@@ -2435,7 +2549,7 @@ bool diff_analyse(const DiffCase *c, const int *order, int n, DiffMask *end, Dif
         }
         pushed += u->push_bytes;
         popped += u->pop_bytes;
-        if (pushed > STACK_BUDGET || popped > STACK_BUDGET) {
+        if (pushed > stack_budget(c->mode) || popped > stack_budget(c->mode)) {
             if (why) {
                 g_string_append(why, "stack budget exceeded");
             }
@@ -2454,6 +2568,22 @@ bool diff_analyse(const DiffCase *c, const int *order, int n, DiffMask *end, Dif
         end->undef_flags = flags;
     }
     return true;
+}
+
+uint32_t diff16_seed(uint64_t mem_seed)
+{
+    return (uint32_t)(mem_seed ^ (mem_seed >> 32)) | 1;
+}
+
+/* xorshift32, one byte per step: the real-mode harness (rom16.S) fills the data segment the same way. */
+void diff16_fill(uint32_t x, uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)x;
+    }
 }
 
 /* Initial data and stack: random bytes, with runs of zeroes, ones and repeats (string ops stop on them). */
@@ -2483,14 +2613,25 @@ bool diff_case_input(const DiffCase *c, const int *order, int n, DiffInput *in, 
     in->entry = c->entry;
     in->regs = c->regs;
     in->regs.rip = c->entry;
-    fill_memory(c->mem_seed, in->data, DIFF_DATA_SIZE);
-    fill_memory(c->mem_seed ^ 0x5555, in->stack, DIFF_STACK_SIZE);
+    if (c->mode == 16) {
+        uint8_t seg[DIFF16_DATA_SIZE + DIFF16_STACK_SIZE];
+
+        in->seed16 = diff16_seed(c->mem_seed);
+        diff16_fill(in->seed16, seg, sizeof(seg));
+        memcpy(in->data, seg, DIFF16_DATA_SIZE);
+        memcpy(in->stack, seg + DIFF16_DATA_SIZE, DIFF16_STACK_SIZE);
+    } else {
+        fill_memory(c->mem_seed, in->data, DIFF_DATA_SIZE);
+        fill_memory(c->mem_seed ^ 0x5555, in->stack, DIFF_STACK_SIZE);
+    }
     if (c->raw) {
-        if (c->entry + c->raw_len + 1 > DIFF_CODE_BASE + DIFF_CODE_SIZE) {
+        uint64_t base = c->mode == 16 ? 0 : DIFF_CODE_BASE, size = c->mode == 16 ? DIFF16_CODE_SIZE : DIFF_CODE_SIZE;
+
+        if (c->entry + c->raw_len + 1 > base + size) {
             return false;
         }
         memset(in->code, 0xcc, DIFF_CODE_SIZE);
-        memcpy(in->code + (c->entry - DIFF_CODE_BASE), c->raw, c->raw_len);
+        memcpy(in->code + (c->entry - base), c->raw, c->raw_len);
         in->end = c->entry + c->raw_len + 1;
         if (lay) {
             lay->start[0] = c->entry;

@@ -53,7 +53,7 @@ typedef struct DiffUnit {
 } DiffUnit;
 
 typedef struct DiffCase {
-    int mode;                   /* 32 or 64 */
+    int mode;                   /* 16, 32 or 64 */
     char name[96];
     /* Random cases: units.  Corpus cases: raw code. */
     DiffUnit units[DIFF_MAX_UNITS];
@@ -112,6 +112,10 @@ bool diff_layout(const DiffCase *c, const int *order, int n, uint8_t *code, Diff
  */
 bool diff_analyse(const DiffCase *c, const int *order, int n, DiffMask *end, DiffMask *before,
                   GString *why);
+
+/* 16-bit cases: the initial data segment is xorshift32 bytes from this seed (as rom16.S makes them). */
+uint32_t diff16_seed(uint64_t mem_seed);
+void diff16_fill(uint32_t seed, uint8_t *p, size_t len);
 
 /* Build the input of a case (units in `order`, or raw code); false if it cannot be laid out. */
 bool diff_case_input(const DiffCase *c, const int *order, int n, DiffInput *in, DiffLayout *lay);

@@ -52,11 +52,18 @@ bool jit_run(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err)
     return false;
 }
 
+bool jit_run_rom16(JitRunner *r, const uint8_t *rom, uint8_t **con, size_t *con_len, GError **err)
+{
+    g_set_error(err, IOEMU_ERROR, 0, "no JIT");
+    return false;
+}
+
 #else
 
 #include "hw/core/memory.h"
 #include "target/i386/cpu.h"
 #include "tcg/exec.h"
+#include "tests/tcg/qemu16.h"
 
 /* The system region: linear = physical, supervisor only. */
 #define SYS_BASE    0x00100000ull
@@ -87,9 +94,15 @@ bool jit_run(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err)
 #define JIT_TIMEOUT_MS 5000
 #define JIT_CODE_BUFFER (32u << 20)
 
+/* Debug-console bytes a real-mode image may write (records of rom16.S, with room to spare). */
+#define CON_MAX (2u << 20)
+
 typedef struct JitShared {
     DiffInput in;
     DiffResult out;
+    uint8_t rom[ROM16_SIZE];
+    volatile uint32_t con_len;      /* written as the image runs: valid after a kill too */
+    uint8_t con[CON_MAX];
 } JitShared;
 
 struct JitRunner {
@@ -107,6 +120,10 @@ typedef struct JitMachine {
     AddressSpace *as;
     uint8_t *code, *data, *stack, *sys;
     TCGEngine *engine;
+    /* Real-mode images (jit_run_rom16): RAM below 1 MiB, the image at 0xf0000 and below 4 GiB. */
+    bool real_mode;
+    uint8_t *bios;
+    JitShared *shared;
     /* What stopped the CPU. */
     bool delivering;            /* inside the JIT's delivery of a software interrupt */
     bool stopped;
@@ -127,6 +144,9 @@ static void *acc_phys_host_page(void *opaque, uint64_t phys_page, bool *writable
     void *p = as_host_ptr(m->as, phys_page, TCG_PAGE_SIZE, true);
 
     *writable = p != NULL;
+    if (!p) {
+        p = as_host_ptr(m->as, phys_page, TCG_PAGE_SIZE, false);    /* ROM */
+    }
     return p;
 }
 
@@ -151,8 +171,22 @@ static uint64_t acc_io_read(void *opaque, uint16_t port, unsigned size)
     return ~0ull;
 }
 
+/* Real-mode images: the debug console (0xe9) and isa-debug-exit (0xf4), as on QEMU's pc. */
 static void acc_io_write(void *opaque, uint16_t port, unsigned size, uint64_t val)
 {
+    JitMachine *m = opaque;
+
+    if (!m->real_mode) {
+        return;
+    }
+    if (port == 0xe9) {
+        for (unsigned i = 0; i < size && m->shared->con_len < CON_MAX; i++) {
+            m->shared->con[m->shared->con_len] = (uint8_t)(val >> (8 * i));
+            m->shared->con_len = m->shared->con_len + 1;
+        }
+    } else if (port == 0xf4) {
+        m->env.tcg.stop = true;
+    }
 }
 
 static int acc_intack(void *opaque)
@@ -223,15 +257,27 @@ static uint8_t *map_ram(JitMachine *m, const char *name, uint64_t addr, uint64_t
     return mr_host_ptr(mr);
 }
 
-static JitMachine *machine_new(GError **err)
+static JitMachine *machine_new(bool real_mode, JitShared *shared, GError **err)
 {
     JitMachine *m = g_new0(JitMachine, 1);
 
+    m->real_mode = real_mode;
+    m->shared = shared;
     m->as = as_new("tcg-diff", 1ull << 36);
-    m->code = map_ram(m, "code", DIFF_CODE_BASE, DIFF_CODE_SIZE);
-    m->data = map_ram(m, "data", DIFF_DATA_BASE, DIFF_DATA_SIZE);
-    m->stack = map_ram(m, "stack", DIFF_STACK_BASE, DIFF_STACK_SIZE);
-    m->sys = map_ram(m, "sys", SYS_BASE, SYS_SIZE);
+    if (real_mode) {
+        MemoryRegion *low = mr_new_rom("bios", ROM16_SIZE, NULL);
+
+        map_ram(m, "ram", 0, 0xf0000);
+        m->bios = mr_host_ptr(low);
+        mr_add_subregion(as_root(m->as), 0xf0000, low, 0);
+        mr_add_subregion(as_root(m->as), 0x100000000ull - ROM16_SIZE, mr_new_rom("bios-high", ROM16_SIZE, m->bios),
+                         0);
+    } else {
+        m->code = map_ram(m, "code", DIFF_CODE_BASE, DIFF_CODE_SIZE);
+        m->data = map_ram(m, "data", DIFF_DATA_BASE, DIFF_DATA_SIZE);
+        m->stack = map_ram(m, "stack", DIFF_STACK_BASE, DIFF_STACK_SIZE);
+        m->sys = map_ram(m, "sys", SYS_BASE, SYS_SIZE);
+    }
     m->engine = tcg_engine_new(JIT_CODE_BUFFER, err);
     if (!m->engine) {
         g_free(m);
@@ -242,7 +288,10 @@ static JitMachine *machine_new(GError **err)
     m->accel.opaque = m;
     m->env.accel = &m->accel;
     m->ops = x86_tcg_ops;
-    m->ops.do_interrupt = jit_do_interrupt;
+    if (!real_mode) {
+        /* Real-mode images take their exceptions through the IVT, like the hardware. */
+        m->ops.do_interrupt = jit_do_interrupt;
+    }
     m->ops.exec_interrupt = jit_exec_interrupt;
     m->env.tcg.ops = &m->ops;
     tcg_engine_add_cpu(m->engine, &m->env.tcg);
@@ -417,10 +466,31 @@ static void machine_run(JitMachine *m, const DiffInput *in, DiffResult *out)
     }
 }
 
+/* Run the real-mode image in sh->rom from reset until it exits through port 0xf4 (or halts). */
+static void machine_run_rom16(JitMachine *m)
+{
+    CPUX86State *env = &m->env;
+
+    m->shared->con_len = 0;
+    memcpy(m->bios, m->shared->rom, ROM16_SIZE);
+    tcg_engine_flush(m->engine);
+    x86_cpu_reset(env);
+    env->tcg.stop = false;
+    env->tcg.halted = false;
+    env->tcg.exception_index = -1;
+    while (!env->tcg.stop) {
+        int r = tcg_cpu_exec(&env->tcg);
+
+        if (r == EXCP_HLT || env->tcg.halted) {
+            break;
+        }
+    }
+}
+
 static void __attribute__((noreturn)) jit_child_main(JitShared *sh, int cmd_fd, int res_fd)
 {
     GError *err = NULL;
-    JitMachine *m = machine_new(&err);
+    JitMachine *m = machine_new(false, sh, &err), *m16 = NULL;
 
     if (!m) {
         fprintf(stderr, "tcg-diff: JIT machine: %s\n", err->message);
@@ -439,7 +509,15 @@ static void __attribute__((noreturn)) jit_child_main(JitShared *sh, int cmd_fd, 
             }
             _exit(4);
         }
-        machine_run(m, &sh->in, &sh->out);
+        if (c == 'r') {
+            if (!m16 && !(m16 = machine_new(true, sh, &err))) {
+                fprintf(stderr, "tcg-diff: JIT machine: %s\n", err->message);
+                _exit(3);
+            }
+            machine_run_rom16(m16);
+        } else {
+            machine_run(m, &sh->in, &sh->out);
+        }
         if (write(res_fd, "r", 1) != 1) {
             _exit(5);
         }
@@ -492,7 +570,7 @@ static bool start_child(JitRunner *r, GError **err)
 }
 
 /* Round trip of one case; *died set when the child did not answer. */
-static bool round_trip(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err)
+static bool round_trip(JitRunner *r, char cmd, const DiffInput *in, DiffResult *out, GError **err)
 {
     struct pollfd pfd;
     char c;
@@ -501,8 +579,10 @@ static bool round_trip(JitRunner *r, const DiffInput *in, DiffResult *out, GErro
     if (r->pid == 0 && !start_child(r, err)) {
         return false;
     }
-    r->shared->in = *in;
-    if (write(r->cmd_fd, "g", 1) != 1) {
+    if (in) {
+        r->shared->in = *in;
+    }
+    if (write(r->cmd_fd, &cmd, 1) != 1) {
         g_set_error(err, IOEMU_ERROR, 0, "jit: child gone: %s", g_strerror(errno));
         stop_child(r);
         return false;
@@ -565,7 +645,7 @@ JitRunner *jit_runner_new(GError **err)
         probe.regs.rflags = FL_USER_FIXED;
         memset(probe.code, 0xcc, sizeof(probe.code));
         memcpy(probe.code, smoke, sizeof(smoke));
-        if (!round_trip(r, &probe, &res, err)) {
+        if (!round_trip(r, 'g', &probe, &res, err)) {
             jit_runner_free(r);
             return NULL;
         }
@@ -596,7 +676,22 @@ void jit_runner_free(JitRunner *r)
 
 bool jit_run(JitRunner *r, const DiffInput *in, DiffResult *out, GError **err)
 {
-    return round_trip(r, in, out, err);
+    return round_trip(r, 'g', in, out, err);
+}
+
+bool jit_run_rom16(JitRunner *r, const uint8_t *rom, uint8_t **con, size_t *con_len, GError **err)
+{
+    static DiffResult res;
+
+    memcpy(r->shared->rom, rom, ROM16_SIZE);
+    r->shared->con_len = 0;
+    if (!round_trip(r, 'r', NULL, &res, err)) {
+        return false;
+    }
+    /* After a crash or a timeout the records written so far are still there. */
+    *con_len = MIN(r->shared->con_len, CON_MAX);
+    *con = g_memdup2(r->shared->con, *con_len ? *con_len : 1);
+    return true;
 }
 
 #endif

@@ -22,12 +22,14 @@
 
 #include "tests/tcg/diff.h"
 #include "tests/tcg/gen.h"
+#include "tests/tcg/qemu16.h"
 
 typedef struct Options {
     uint64_t seed;
     uint64_t count;
+    int64_t count16;            /* random 16-bit sequences, -1: count */
     uint64_t first;             /* first random index */
-    bool modes[2];              /* 32, 64 */
+    bool modes[3];              /* 32, 64, 16 */
     int max_units;
     bool corpus;
     bool random;
@@ -57,7 +59,8 @@ typedef struct Group {
 static Options opt = {
     .seed = 1,
     .count = 1000,
-    .modes = { true, true },
+    .count16 = -1,
+    .modes = { true, true, true },
     .max_units = 12,
     .corpus = true,
     .random = true,
@@ -165,6 +168,12 @@ static void tap_line(const Group *g, bool jit_group)
 
 static int identity_order[DIFF_MAX_UNITS];
 
+/* Who the JIT is compared with: the host CPU, or QEMU for 16-bit code. */
+static const char *oracle_name(int mode)
+{
+    return mode == 16 ? "qemu" : "host";
+}
+
 /* The unit holding `rip`, or -1. */
 static int unit_at(const DiffLayout *lay, int n, uint64_t rip)
 {
@@ -198,7 +207,8 @@ static void mask_for(const DiffCase *c, const int *order, int n, const DiffLayou
 static void format_case(const DiffCase *c, const DiffInput *in, const DiffLayout *lay, int n, GString *s)
 {
     size_t len = (size_t)(in->end - 1 - in->entry);
-    const uint8_t *code = in->code + (in->entry - DIFF_CODE_BASE);
+    uint64_t base = c->mode == 16 ? 0 : DIFF_CODE_BASE;
+    const uint8_t *code = in->code + (in->entry - base);
 
     g_string_append_printf(s, "  code (%zu bytes at %#" PRIx64 "):", len, in->entry);
     for (size_t i = 0; i < len; i++) {
@@ -213,7 +223,7 @@ static void format_case(const DiffCase *c, const DiffInput *in, const DiffLayout
             uint64_t a = lay->start[k];
 
             (void)u;
-            diff_disasm(c->mode, a, in->code + (a - DIFF_CODE_BASE), (size_t)(lay->start[k + 1] - a), s,
+            diff_disasm(c->mode, a, in->code + (a - base), (size_t)(lay->start[k + 1] - a), s,
                         "    ");
         }
     }
@@ -222,8 +232,15 @@ static void format_case(const DiffCase *c, const DiffInput *in, const DiffLayout
 }
 
 /* Run one input on both sides (JIT only if available). */
+static bool run16_batch(DiffInput *const *in, int n, DiffResult *q, DiffResult *j, GError **err);
+
 static bool run_pair(const DiffInput *in, DiffResult *rn, DiffResult *rj, GError **err)
 {
+    if (in->mode == 16) {
+        DiffInput *one = (DiffInput *)in;
+
+        return run16_batch(&one, 1, rn, rj, err);
+    }
     if (!native_run(native, in, rn, err)) {
         return false;
     }
@@ -252,7 +269,7 @@ static bool diverges(const DiffCase *c, const int *order, int n, DiffResult *rn,
     }
     mask_for(c, order, n, &lay, rn, &end, before, &mask);
     why = g_string_new(NULL);
-    same = diff_compare(c->mode, rn, "host", rj, "jit", &mask, why);
+    same = diff_compare(c->mode, rn, oracle_name(c->mode), rj, "jit", &mask, why);
     g_string_free(why, TRUE);
     return !same;
 }
@@ -332,8 +349,8 @@ static void report_divergence(const DiffCase *c, const char *repro, Group *g)
     g_string_append_printf(s, "  undefined (not compared): flags %#x, registers %#x\n", mask.undef_flags,
                            mask.undef_regs);
     g_string_append(s, "  differences:\n");
-    diff_compare(c->mode, &rn, "host", &rj, "jit", &mask, s);
-    g_string_append(s, "  host: ");
+    diff_compare(c->mode, &rn, oracle_name(c->mode), &rj, "jit", &mask, s);
+    g_string_append_printf(s, "  %s: ", oracle_name(c->mode));
     diff_format_result(c->mode, &rn, s);
     g_string_append(s, "  jit:  ");
     diff_format_result(c->mode, &rj, s);
@@ -346,9 +363,10 @@ static void report_oracle_problem(const DiffCase *c, const DiffInput *in, const 
 {
     GString *s = g_string_new(NULL);
 
-    g_string_append_printf(s, "HOST CHECK FAILED in %s: %s\n  reproduce: %s\n", c->name, what, repro);
+    g_string_append_printf(s, "%s CHECK FAILED in %s: %s\n  reproduce: %s\n", c->mode == 16 ? "QEMU" : "HOST",
+                           c->name, what, repro);
     format_case(c, in, lay, n, s);
-    g_string_append(s, "  host: ");
+    g_string_append_printf(s, "  %s: ", oracle_name(c->mode));
     diff_format_result(c->mode, r, s);
     say("%s", s->str);
     g_string_free(s, TRUE);
@@ -358,7 +376,8 @@ static void report_oracle_problem(const DiffCase *c, const DiffInput *in, const 
  * One case: host run, host-side checks, then the JIT and the comparison.
  * Returns false on a runner failure that should stop everything.
  */
-static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial, const char *repro)
+static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial, const char *repro,
+                     const DiffResult *pre_oracle, const DiffResult *pre_jit)
 {
     static DiffInput in;
     static DiffResult rn, rn2, rj;
@@ -379,7 +398,9 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
         host->failures++;
         goto out;
     }
-    if (!native_run(native, &in, &rn, &err)) {
+    if (pre_oracle) {
+        rn = *pre_oracle;
+    } else if (!native_run(native, &in, &rn, &err)) {
         say("host runner failed: %s\n", err->message);
         g_clear_error(&err);
         ok = false;
@@ -391,9 +412,21 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
 
         g_string_append_printf(v, "%s:\n", c->name);
         format_case(c, &in, &lay, n, v);
-        g_string_append_printf(v, "  undefined at the end: flags %#x, registers %#x\n  host: ", end.undef_flags,
-                               end.undef_regs);
+        g_string_append_printf(v, "  undefined at the end: flags %#x, registers %#x\n  %s: ", end.undef_flags,
+                               end.undef_regs, oracle_name(c->mode));
         diff_format_result(c->mode, &rn, v);
+        for (int region = 0, shown = 0; region < 2; region++) {
+            const uint8_t *a = region ? in.stack : in.data, *b2 = region ? rn.stack : rn.data;
+            size_t len = c->mode == 16 ? DIFF16_DATA_SIZE : region ? DIFF_STACK_SIZE : DIFF_DATA_SIZE;
+            uint64_t base = c->mode == 16 ? (region ? DIFF16_STACK_OFF : 0) : region ? DIFF_STACK_BASE : DIFF_DATA_BASE;
+
+            for (size_t i = 0; i < len && shown < 16; i++) {
+                if (a[i] != b2[i]) {
+                    g_string_append_printf(v, "    memory %#" PRIx64 ": %02x -> %02x\n", base + i, a[i], b2[i]);
+                    shown++;
+                }
+            }
+        }
         say("%s", v->str);
         g_string_free(v, TRUE);
     }
@@ -420,7 +453,7 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
             host->failures++;
         }
     }
-    if (opt.rerun_every && serial % (uint64_t)opt.rerun_every == 0) {
+    if (!pre_oracle && opt.rerun_every && serial % (uint64_t)opt.rerun_every == 0) {
         DiffMask none = { 0, 0 };
 
         g_string_truncate(why, 0);
@@ -439,7 +472,9 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
     if (!jit) {
         goto out;
     }
-    if (!jit_run(jit, &in, &rj, &err)) {
+    if (pre_jit) {
+        rj = *pre_jit;
+    } else if (!jit_run(jit, &in, &rj, &err)) {
         say("JIT runner failed: %s\n", err->message);
         g_clear_error(&err);
         ok = false;
@@ -448,7 +483,7 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
     group_count(jg, &rj);
     mask_for(c, identity_order, n, &lay, &rn, &end, before, &mask);
     g_string_truncate(why, 0);
-    if (!diff_compare(c->mode, &rn, "host", &rj, "jit", &mask, why)) {
+    if (!diff_compare(c->mode, &rn, oracle_name(c->mode), &rj, "jit", &mask, why)) {
         if (c->corpus_name && known && g_hash_table_contains(known, c->corpus_name)) {
             if (!jg->known_hit) {
                 jg->known_hit = g_hash_table_new(g_str_hash, g_str_equal);
@@ -564,7 +599,7 @@ static bool run_random(int mode)
                                       opt.max_units);
 
         diff_gen_case(opt.seed, i, mode, opt.max_units, &c);
-        ok = run_case(&c, &host, &jg, i, repro);
+        ok = run_case(&c, &host, &jg, i, repro, NULL, NULL);
         g_free(repro);
     }
     tap_line(&host, false);
@@ -599,7 +634,7 @@ static bool run_corpus(int mode)
                                           argv0, mode, opt.seed, e->name);
 
             diff_corpus_case(e, opt.seed, v, &c);
-            ok = run_case(&c, &host, &jg, serial++, repro);
+            ok = run_case(&c, &host, &jg, serial++, repro, NULL, NULL);
             g_free(repro);
         }
     }
@@ -616,6 +651,210 @@ static bool run_corpus(int mode)
     if (jg.known_hit) {
         g_hash_table_destroy(jg.known_hit);
     }
+    return ok;
+}
+
+/* ---- 16-bit code: QEMU is the oracle, cases run in batches (one BIOS image each) ---- */
+
+static char qemu_skip[200];
+
+#define QEMU16_TIMEOUT_MS 60000
+
+/*
+ * One side (QEMU or the JIT) of a batch.  A case without a record hung or
+ * crashed that side: it becomes a timeout and the cases after it run in
+ * a new image.
+ */
+static bool run16_side(bool use_jit, DiffInput *const *in, int n, DiffResult *out, GError **err)
+{
+    uint8_t *rom = g_malloc(ROM16_SIZE);
+    bool *have = g_new0(bool, ROM16_MAX_CASES);
+    bool ok = true;
+
+    for (int start = 0; start < n && ok;) {
+        int m = MIN(n - start, ROM16_MAX_CASES), got;
+        uint8_t *con = NULL;
+        size_t len = 0;
+
+        if (!rom16_build((const DiffInput *const *)(in + start), m, rom, err)) {
+            ok = false;
+            break;
+        }
+        ok = use_jit ? jit_run_rom16(jit, rom, &con, &len, err)
+                     : qemu16_run(rom, &con, &len, QEMU16_TIMEOUT_MS, err);
+        if (!ok) {
+            break;
+        }
+        got = rom16_parse(con, len, (const DiffInput *const *)(in + start), m, out + start, have);
+        g_free(con);
+        if (got == m) {
+            start += m;
+            continue;
+        }
+        for (int k = 0; k < m; k++) {
+            if (!have[k]) {
+                memset(&out[start + k], 0, sizeof(DiffResult));
+                out[start + k].outcome = DIFF_OUT_TIMEOUT;
+                start += k + 1;
+                break;
+            }
+        }
+    }
+    g_free(have);
+    g_free(rom);
+    return ok;
+}
+
+static bool run16_batch(DiffInput *const *in, int n, DiffResult *q, DiffResult *j, GError **err)
+{
+    if (!run16_side(false, in, n, q, err)) {
+        return false;
+    }
+    return !jit || run16_side(true, in, n, j, err);
+}
+
+/* Run cases[0..n) (16-bit) as a batch, then judge each like run_case. */
+static bool run16_cases(DiffCase **cases, char **repros, int n, Group *oracle, Group *jg, uint64_t serial)
+{
+    DiffInput **in = g_new0(DiffInput *, n);
+    DiffResult *q = g_new0(DiffResult, n + 1), *j = g_new0(DiffResult, n + 1);
+    int *slot = g_new(int, n);
+    GError *err = NULL;
+    bool ok = true;
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        in[k] = g_new0(DiffInput, 1);
+        slot[i] = n;    /* no result: run_case reports the layout failure before looking */
+        if (!diff_case_input(cases[i], identity_order, cases[i]->raw ? 0 : cases[i]->n_units, in[k], NULL)) {
+            g_free(in[k]);
+            in[k] = NULL;
+            continue;
+        }
+        slot[i] = k++;
+    }
+    if (!run16_batch(in, k, q, j, &err)) {
+        say("16-bit runner failed: %s\n", err->message);
+        g_clear_error(&err);
+        ok = false;
+    }
+    for (int i = 0; i < n && ok; i++) {
+        ok = run_case(cases[i], oracle, jg, serial + (uint64_t)i, repros[i], &q[slot[i]],
+                      jit ? &j[slot[i]] : NULL);
+    }
+    for (int i = 0; i < k; i++) {
+        g_free(in[i]);
+    }
+    g_free(slot);
+    g_free(in);
+    g_free(q);
+    g_free(j);
+    return ok;
+}
+
+static void finish_groups(Group *oracle, Group *jg, int mode, bool corpus)
+{
+    if (qemu_skip[0]) {
+        oracle->skip = jg->skip = true;
+        snprintf(oracle->skip_reason, sizeof(oracle->skip_reason), "%s", qemu_skip);
+        snprintf(jg->skip_reason, sizeof(jg->skip_reason), "%s", qemu_skip);
+    }
+    tap_line(oracle, false);
+    if (!jit && !jg->skip) {
+        jg->skip = true;
+        snprintf(jg->skip_reason, sizeof(jg->skip_reason), "%s", jit_skip);
+    }
+    tap_line(jg, true);
+    if (corpus && !jg->skip) {
+        known_lines(jg, mode);
+    }
+    if (jg->diverged) {
+        g_hash_table_destroy(jg->diverged);
+    }
+    if (jg->known_hit) {
+        g_hash_table_destroy(jg->known_hit);
+    }
+}
+
+static bool run_random16(void)
+{
+    Group oracle = { 0 }, jg = { 0 };
+    DiffCase **cases = g_new0(DiffCase *, ROM16_MAX_CASES);
+    char **repros = g_new0(char *, ROM16_MAX_CASES);
+    bool ok = true;
+
+    snprintf(oracle.name, sizeof(oracle.name), "qemu 16-bit random");
+    snprintf(jg.name, sizeof(jg.name), "jit 16-bit random");
+    for (int i = 0; i < ROM16_MAX_CASES; i++) {
+        cases[i] = g_new0(DiffCase, 1);
+    }
+    uint64_t count = opt.count16 >= 0 ? (uint64_t)opt.count16 : opt.count;
+
+    for (uint64_t i = opt.first; i < opt.first + count && ok && !qemu_skip[0];) {
+        int n = 0;
+
+        for (; n < ROM16_MAX_CASES && i < opt.first + count; n++, i++) {
+            diff_gen_case(opt.seed, i, 16, opt.max_units, cases[n]);
+            g_free(repros[n]);
+            repros[n] = g_strdup_printf("%s --modes 16 --seed %" PRIu64 " --first %" PRIu64
+                                        " --count 1 --no-corpus --max-units %d", argv0, opt.seed, i,
+                                        opt.max_units);
+        }
+        ok = run16_cases(cases, repros, n, &oracle, &jg, i - (uint64_t)n);
+    }
+    finish_groups(&oracle, &jg, 16, false);
+    for (int i = 0; i < ROM16_MAX_CASES; i++) {
+        g_free(cases[i]);
+        g_free(repros[i]);
+    }
+    g_free(cases);
+    g_free(repros);
+    return ok;
+}
+
+static bool run_corpus16(void)
+{
+    Group oracle = { 0 }, jg = { 0 };
+    DiffCase **cases = g_new0(DiffCase *, ROM16_MAX_CASES);
+    char **repros = g_new0(char *, ROM16_MAX_CASES);
+    bool ok = true;
+    int n = 0;
+    uint64_t serial = 0;
+
+    snprintf(oracle.name, sizeof(oracle.name), "qemu 16-bit corpus");
+    snprintf(jg.name, sizeof(jg.name), "jit 16-bit corpus");
+    for (int i = 0; i < ROM16_MAX_CASES; i++) {
+        cases[i] = g_new0(DiffCase, 1);
+    }
+    for (size_t i = 0; i <= diff_corpus_count() && ok && !qemu_skip[0]; i++) {
+        const DiffCorpusEntry *e = i < diff_corpus_count() ? diff_corpus_entry(i) : NULL;
+
+        if (e && (e->mode != 16 || (opt.corpus_filter && !strstr(e->name, opt.corpus_filter)))) {
+            continue;
+        }
+        for (int v = 0; e && v < opt.variants; v++) {
+            diff_corpus_case(e, opt.seed, v, cases[n]);
+            g_free(repros[n]);
+            repros[n] = g_strdup_printf("%s --modes 16 --seed %" PRIu64 " --no-random --corpus-filter %s", argv0,
+                                        opt.seed, e->name);
+            n++;
+            if (n == ROM16_MAX_CASES) {
+                ok = run16_cases(cases, repros, n, &oracle, &jg, serial);
+                serial += (uint64_t)n;
+                n = 0;
+            }
+        }
+        if (!e && n) {
+            ok = run16_cases(cases, repros, n, &oracle, &jg, serial);
+        }
+    }
+    finish_groups(&oracle, &jg, 16, true);
+    for (int i = 0; i < ROM16_MAX_CASES; i++) {
+        g_free(cases[i]);
+        g_free(repros[i]);
+    }
+    g_free(cases);
+    g_free(repros);
     return ok;
 }
 
@@ -687,8 +926,9 @@ static void usage(FILE *f)
             "usage: tcg-diff [options]\n"
             "  --seed N            campaign seed (default 1)\n"
             "  --count N           random sequences per mode (default 1000)\n"
+            "  --count16 N         random 16-bit sequences (default: --count; each 128 are one QEMU run)\n"
             "  --first N           index of the first random sequence (default 0)\n"
-            "  --modes LIST        32, 64 or 32,64 (default)\n"
+            "  --modes LIST        any of 16, 32, 64 (default 16,32,64; 16-bit code needs QEMU as the oracle)\n"
             "  --max-units N       units per random sequence, at most (default 12)\n"
             "  --no-corpus         skip the hand-written corpus\n"
             "  --no-random         skip the random sequences\n"
@@ -707,10 +947,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     enum { O_SEED = 256, O_COUNT, O_FIRST, O_MODES, O_MAXU, O_NOCORPUS, O_NORANDOM, O_FILTER, O_VARIANTS,
-           O_ORACLE, O_RERUN, O_REPORTS, O_HEX, O_TAP, O_VERBOSE, O_HELP, O_KNOWN };
+           O_ORACLE, O_RERUN, O_REPORTS, O_HEX, O_TAP, O_VERBOSE, O_HELP, O_KNOWN, O_COUNT16 };
     static const struct option longopts[] = {
         { "seed", required_argument, NULL, O_SEED },
         { "count", required_argument, NULL, O_COUNT },
+        { "count16", required_argument, NULL, O_COUNT16 },
         { "first", required_argument, NULL, O_FIRST },
         { "modes", required_argument, NULL, O_MODES },
         { "max-units", required_argument, NULL, O_MAXU },
@@ -737,10 +978,12 @@ int main(int argc, char **argv)
         switch (c) {
         case O_SEED: opt.seed = g_ascii_strtoull(optarg, NULL, 0); break;
         case O_COUNT: opt.count = g_ascii_strtoull(optarg, NULL, 0); break;
+        case O_COUNT16: opt.count16 = (int64_t)g_ascii_strtoull(optarg, NULL, 0); break;
         case O_FIRST: opt.first = g_ascii_strtoull(optarg, NULL, 0); break;
         case O_MODES:
             opt.modes[0] = strstr(optarg, "32") != NULL;
             opt.modes[1] = strstr(optarg, "64") != NULL;
+            opt.modes[2] = strstr(optarg, "16") != NULL;
             break;
         case O_MAXU: opt.max_units = atoi(optarg); break;
         case O_NOCORPUS: opt.corpus = false; break;
@@ -798,10 +1041,27 @@ int main(int argc, char **argv)
     if (!jit && !opt.tap) {
         printf("JIT side skipped: %s\n", jit_skip);
     }
-    for (int m = 0; m < 2 && ok; m++) {
-        int mode = m ? 64 : 32;
+    if (opt.modes[2]) {
+        GError *qerr = NULL;
+
+        if (!qemu16_available(&qerr)) {
+            snprintf(qemu_skip, sizeof(qemu_skip), "%s", qerr->message);
+            g_clear_error(&qerr);
+        }
+    }
+    for (int m = 0; m < 3 && ok; m++) {
+        int mode = m == 2 ? 16 : m ? 64 : 32;
 
         if (!opt.modes[m]) {
+            continue;
+        }
+        if (mode == 16) {
+            if (opt.random) {
+                ok = run_random16();
+            }
+            if (opt.corpus && ok) {
+                ok = run_corpus16();
+            }
             continue;
         }
         if (opt.random) {

@@ -6,7 +6,7 @@
  *         ...instructions...
  *     END name
  *
- * mode is 32 or 64; expect is -1 (runs to the end) or the exception
+ * mode is 16 (real mode, checked against QEMU), 32 or 64; expect is -1 (runs to the end) or the exception
  * vector the host must raise (VEC_*); undef_flags (FL_*) and undef_regs
  * (bit per GPR, REGBIT(n)) are what the manuals leave undefined at the
  * end.  The code is copied to a random address in the code region and
@@ -44,6 +44,8 @@
 .Lstart_\name:
     .if \mode == 32
     .code32
+    .elseif \mode == 16
+    .code16
     .else
     .code64
     .endif
