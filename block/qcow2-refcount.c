@@ -245,6 +245,38 @@ static int write_reftable_entry(BDRVQcow2State *s, uint64_t rt_index, GError **e
 }
 
 /*
+ * Make a new, already populated refcount table the image's: write it (big
+ * endian) at table_off, then point the header's refcount_table_offset and
+ * refcount_table_clusters (bytes 48..59) at it. The barriers order the table
+ * before the header and the header before anything that frees the old table.
+ */
+static int install_refcount_table(BDRVQcow2State *s, const uint64_t *table, uint64_t entries,
+                                  uint64_t table_off, uint64_t table_clusters, GError **err)
+{
+    uint64_t *be = g_new(uint64_t, entries);
+    for (uint64_t i = 0; i < entries; i++) {
+        be[i] = GUINT64_TO_BE(table[i]);
+    }
+    int ret = qcow2_meta_pwrite(s, table_off, be, entries * 8, err);
+    g_free(be);
+    if (ret == 0) {
+        ret = qcow2_barrier(s, err);
+    }
+    if (ret == 0) {
+        uint8_t hdr[12];
+        uint64_t off_be = GUINT64_TO_BE(table_off);
+        uint32_t clusters_be = GUINT32_TO_BE((uint32_t)table_clusters);
+        memcpy(hdr, &off_be, 8);
+        memcpy(hdr + 8, &clusters_be, 4);
+        ret = qcow2_write_header_field(s, 48, hdr, 12, err);
+    }
+    if (ret == 0) {
+        ret = qcow2_barrier(s, err);
+    }
+    return ret;
+}
+
+/*
  * Grow the refcount table so it has an entry for rt_index.  The new table
  * and the refcount blocks describing it are placed together past
  * everything the old table covers (all free), written, synced, and only
@@ -305,26 +337,7 @@ static int grow_refcount_table(BDRVQcow2State *s, uint64_t rt_index, GError **er
     }
     g_free(block);
     if (ret == 0) {
-        uint64_t *be = g_new(uint64_t, new_entries);
-        for (uint64_t i = 0; i < new_entries; i++) {
-            be[i] = GUINT64_TO_BE(new_table[i]);
-        }
-        ret = qcow2_meta_pwrite(s, table_off, be, new_entries * 8, err);
-        g_free(be);
-    }
-    if (ret == 0) {
-        ret = qcow2_barrier(s, err);
-    }
-    if (ret == 0) {
-        uint8_t hdr[12];
-        uint64_t off_be = GUINT64_TO_BE(table_off);
-        uint32_t clusters_be = GUINT32_TO_BE((uint32_t)table_clusters);
-        memcpy(hdr, &off_be, 8);
-        memcpy(hdr + 8, &clusters_be, 4);
-        ret = qcow2_write_header_field(s, 48, hdr, 12, err);
-    }
-    if (ret == 0) {
-        ret = qcow2_barrier(s, err);
+        ret = install_refcount_table(s, new_table, new_entries, table_off, table_clusters, err);
     }
     if (ret < 0) {
         g_free(new_table);
@@ -1014,26 +1027,7 @@ static int rebuild_refcounts(CheckState *cs, GError **err)
     }
     g_free(block);
     if (ret == 0) {
-        uint64_t *be = g_new(uint64_t, entries);
-        for (uint64_t i = 0; i < entries; i++) {
-            be[i] = GUINT64_TO_BE(table[i]);
-        }
-        ret = qcow2_meta_pwrite(s, table_off, be, entries * 8, err);
-        g_free(be);
-    }
-    if (ret == 0) {
-        ret = qcow2_barrier(s, err);
-    }
-    if (ret == 0) {
-        uint8_t hdr[12];
-        uint64_t off_be = GUINT64_TO_BE(table_off);
-        uint32_t clusters_be = GUINT32_TO_BE((uint32_t)table_clusters);
-        memcpy(hdr, &off_be, 8);
-        memcpy(hdr + 8, &clusters_be, 4);
-        ret = qcow2_write_header_field(s, 48, hdr, 12, err);
-    }
-    if (ret == 0) {
-        ret = qcow2_barrier(s, err);
+        ret = install_refcount_table(s, table, entries, table_off, table_clusters, err);
     }
     if (ret < 0) {
         g_free(table);
