@@ -1820,7 +1820,10 @@ static void fam_string(Ub *b)
             /* overlapping source and destination */
             uint64_t lo = data_lo(g->mode) + margin, hi = data_lo(g->mode) + data_size(g->mode) - size - margin;
 
-            a = CLAMP((uint64_t)src_addr + (uint64_t)(int64_t)((rnd(g, 7) - 3) * size), lo, hi);
+            /* (the offset is drawn once: CLAMP evaluates its argument more than once) */
+            uint64_t near = (uint64_t)src_addr + (uint64_t)(int64_t)((rnd(g, 7) - 3) * size);
+
+            a = CLAMP(near, lo, hi);
         }
         if (!i) {
             src_addr = (int)a;

@@ -219,10 +219,8 @@ static void format_case(const DiffCase *c, const DiffInput *in, const DiffLayout
         diff_disasm(c->mode, in->entry, code, len, s, "    ");
     } else {
         for (int k = 0; k < n; k++) {
-            const DiffUnit *u = &c->units[k];
             uint64_t a = lay->start[k];
 
-            (void)u;
             diff_disasm(c->mode, a, in->code + (a - base), (size_t)(lay->start[k + 1] - a), s,
                         "    ");
         }
