@@ -224,24 +224,23 @@ static bool parse_i64(const char *str, int64_t *out)
     return true;
 }
 
+/* Always false, so an argument parser can end in "|| reply_not_a_number(...)". */
+static bool reply_not_a_number(QTestServer *s, const char *cmd, const char *what, const char *str)
+{
+    g_autofree char *q = quote_word(str);
+
+    reply_err(s, "%s: %s is not a number: '%s'\n", cmd, what, q);
+    return false;
+}
+
 static bool arg_u64(QTestServer *s, const char *cmd, const char *what, const char *str, uint64_t *out)
 {
-    if (!parse_u64(str, out)) {
-        g_autofree char *q = quote_word(str);
-        reply_err(s, "%s: %s is not a number: '%s'\n", cmd, what, q);
-        return false;
-    }
-    return true;
+    return parse_u64(str, out) || reply_not_a_number(s, cmd, what, str);
 }
 
 static bool arg_i64(QTestServer *s, const char *cmd, const char *what, const char *str, int64_t *out)
 {
-    if (!parse_i64(str, out)) {
-        g_autofree char *q = quote_word(str);
-        reply_err(s, "%s: %s is not a number: '%s'\n", cmd, what, q);
-        return false;
-    }
-    return true;
+    return parse_i64(str, out) || reply_not_a_number(s, cmd, what, str);
 }
 
 static bool arg_int(QTestServer *s, const char *cmd, const char *what, const char *str, int *out)
@@ -280,6 +279,20 @@ static bool check_size(QTestServer *s, const char *cmd, uint64_t len)
     return true;
 }
 
+/* A bulk transfer: SIZE within the limit and [ADDR, ADDR + SIZE) not wrapping. */
+static bool check_xfer(QTestServer *s, const char *cmd, uint64_t addr, uint64_t len)
+{
+    return check_size(s, cmd, len) && check_range(s, cmd, addr, len);
+}
+
+/* The "ADDR SIZE" that read, write, b64read and b64write start with. */
+static bool arg_mem_range(QTestServer *s, const char *cmd, char **args, uint64_t *addr,
+                          uint64_t *len)
+{
+    return arg_u64(s, cmd, "address", args[0], addr) && arg_u64(s, cmd, "size", args[1], len) &&
+           check_xfer(s, cmd, *addr, *len);
+}
+
 static int hex_nibble(char c)
 {
     if (c >= '0' && c <= '9') {
@@ -308,6 +321,16 @@ typedef struct QTestCommand {
     void (*run)(QTestServer *s, const struct QTestCommand *c, char **args, int nargs);
 } QTestCommand;
 
+/* An in/out access of c->width bytes at port must lie in the 64 KiB I/O space. */
+static bool check_port(QTestServer *s, const QTestCommand *c, uint64_t port)
+{
+    if (port > 0xffff || port + c->width > 0x10000) {
+        reply_err(s, "%s: port 0x%" PRIx64 " is outside 0-0xffff\n", c->name, port);
+        return false;
+    }
+    return true;
+}
+
 static void cmd_out(QTestServer *s, const QTestCommand *c, char **args, int nargs)
 {
     uint64_t port, value;
@@ -320,8 +343,7 @@ static void cmd_out(QTestServer *s, const QTestCommand *c, char **args, int narg
         !arg_u64(s, c->name, "value", args[1], &value)) {
         return;
     }
-    if (port > 0xffff || port + c->width > 0x10000) {
-        reply_err(s, "%s: port 0x%" PRIx64 " is outside 0-0xffff\n", c->name, port);
+    if (!check_port(s, c, port)) {
         return;
     }
     /* Like QEMU, a value wider than the access is truncated to it. */
@@ -341,8 +363,7 @@ static void cmd_in(QTestServer *s, const QTestCommand *c, char **args, int nargs
     if (!arg_u64(s, c->name, "port", args[0], &port)) {
         return;
     }
-    if (port > 0xffff || port + c->width > 0x10000) {
-        reply_err(s, "%s: port 0x%" PRIx64 " is outside 0-0xffff\n", c->name, port);
+    if (!check_port(s, c, port)) {
         return;
     }
     s->ops->pio_read(s->opaque, port, c->width, &value);
@@ -406,9 +427,7 @@ static void cmd_read(QTestServer *s, const QTestCommand *c, char **args, int nar
         reply_unknown(s, c->name);
         return;
     }
-    if (!arg_u64(s, c->name, "address", args[0], &addr) ||
-        !arg_u64(s, c->name, "size", args[1], &len) ||
-        !check_size(s, c->name, len) || !check_range(s, c->name, addr, len)) {
+    if (!arg_mem_range(s, c->name, args, &addr, &len)) {
         return;
     }
     if (len == 0) {
@@ -449,9 +468,7 @@ static void cmd_write(QTestServer *s, const QTestCommand *c, char **args, int na
         reply_unknown(s, c->name);
         return;
     }
-    if (!arg_u64(s, c->name, "address", args[0], &addr) ||
-        !arg_u64(s, c->name, "size", args[1], &len) ||
-        !check_size(s, c->name, len) || !check_range(s, c->name, addr, len)) {
+    if (!arg_mem_range(s, c->name, args, &addr, &len)) {
         return;
     }
     if (hex_len < 3) {
@@ -490,9 +507,7 @@ static void cmd_b64read(QTestServer *s, const QTestCommand *c, char **args, int 
         reply_unknown(s, c->name);
         return;
     }
-    if (!arg_u64(s, c->name, "address", args[0], &addr) ||
-        !arg_u64(s, c->name, "size", args[1], &len) ||
-        !check_size(s, c->name, len) || !check_range(s, c->name, addr, len)) {
+    if (!arg_mem_range(s, c->name, args, &addr, &len)) {
         return;
     }
     data = g_malloc(len ? len : 1);
@@ -523,9 +538,7 @@ static void cmd_b64write(QTestServer *s, const QTestCommand *c, char **args, int
         reply_unknown(s, c->name);
         return;
     }
-    if (!arg_u64(s, c->name, "address", args[0], &addr) ||
-        !arg_u64(s, c->name, "size", args[1], &len) ||
-        !check_size(s, c->name, len) || !check_range(s, c->name, addr, len)) {
+    if (!arg_mem_range(s, c->name, args, &addr, &len)) {
         return;
     }
     if (b64_len < 3) {
@@ -563,7 +576,7 @@ static void cmd_memset(QTestServer *s, const QTestCommand *c, char **args, int n
     if (!arg_u64(s, c->name, "address", args[0], &addr) ||
         !arg_u64(s, c->name, "size", args[1], &len) ||
         !arg_u64(s, c->name, "value", args[2], &pattern) ||
-        !check_size(s, c->name, len) || !check_range(s, c->name, addr, len)) {
+        !check_xfer(s, c->name, addr, len)) {
         return;
     }
     chunk = g_malloc(MIN(len, (uint64_t)QTEST_MEMSET_CHUNK) + 1);
