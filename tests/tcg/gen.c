@@ -2172,6 +2172,151 @@ static void fam_misc(Ub *b)
     emit_insn(b, &in);
 }
 
+/*
+ * A deliberate exception in the middle of a sequence: the state must be
+ * exactly that before the faulting instruction (registers written and
+ * flags computed lazily by the instructions before it, in the same block).
+ */
+static void fam_fault(Ub *b)
+{
+    Gen *g = b->g;
+    int kind = rnd(g, g->mode == 16 ? 3 : 6);
+    Insn in;
+
+    b->u->what = "fault";
+    insn_init(&in, 4);
+    switch (kind) {
+    case 0: /* ud2 */
+        insn_op(&in, 2, 0x0f, 0x0b, 0);
+        b->u->may_fault |= 1u << VEC_UD;
+        break;
+    case 1: /* int3: a trap, rip after it */
+        insn_op(&in, 1, 0xcc, 0, 0);
+        b->u->may_fault |= 1u << VEC_BP;
+        break;
+    case 2: { /* div by a zero register */
+        int reg = pick_reg(g, (1u << R_AX) | (1u << R_DX) | (1u << R_SP));
+
+        ub_mov_imm(b, reg, 0);
+        insn_op(&in, 1, 0xf7, 0, 0);
+        in.modrm_reg = 6 + rnd(g, 2);
+        in.rm_reg = reg;
+        ub_read(b, R_AX);
+        ub_read(b, R_DX);
+        ub_fundef(b, FL_ARITH);
+        b->u->may_fault |= 1u << VEC_DE;
+        break;
+    }
+    default: { /* a load, store or read-modify-write that runs into the guard page after the buffer */
+        int size = 1 << rnd(g, g->mode == 64 ? 4 : 3);
+        uint64_t a = DIFF_DATA_BASE + DIFF_DATA_SIZE - (uint64_t)rnd(g, size);
+        int reg = pick_reg(g, 1u << R_SP);
+
+        insn_init(&in, size);
+        ub_mov_imm(b, reg, a - 8);
+        in.rm_mem = true;
+        in.mem.base = reg;
+        in.mem.index = -1;
+        in.mem.disp = 8;
+        in.mem.disp_size = 1;
+        in.modrm_reg = kind == 3 ? 0 : 0;
+        if (kind == 3) {
+            insn_op(&in, 1, size == 1 ? 0x8a : 0x8b, 0, 0);    /* load into eax */
+            in.reg_is_gpr = true;
+            in.modrm_reg = R_AX;
+        } else if (kind == 4) {
+            insn_op(&in, 1, size == 1 ? 0x88 : 0x89, 0, 0);    /* store from ecx */
+            in.reg_is_gpr = true;
+            in.modrm_reg = R_CX;
+            ub_read(b, R_CX);
+        } else {
+            insn_op(&in, 1, size == 1 ? 0x80 : 0x83, 0, 0);    /* add $1 */
+            in.modrm_reg = 0;
+            in.imm_size = 1;
+            in.imm = 1;
+        }
+        b->u->may_fault |= 1u << VEC_PF;
+        break;
+    }
+    }
+    emit_insn(b, &in);
+}
+
+/*
+ * Self-modifying code inside one unit: a store into the immediate of the
+ * mov that follows it, which must then run with the new value (the JIT
+ * has to notice that the block it is in changed).  64-bit code addresses
+ * the immediate RIP-relatively; 32/16-bit code finds itself with call/pop.
+ */
+static void fam_smc(Ub *b)
+{
+    Gen *g = b->g;
+    DiffUnit *u = b->u;
+    int reg = pick_dst(g, g->mode == 16 ? (1u << R_BX) : 0), base = R_BX;
+    uint32_t old_imm = (uint32_t)rnd_val(g, 4), new_imm = (uint32_t)rnd_val(g, 4);
+    int width = g->mode == 16 ? 2 : 4;
+
+    u->what = "smc";
+    if (g->mode == 64) {
+        /* movl $new, disp32(%rip), disp = (position of the next mov's imm) - (end of this store) */
+        int store_len = 10, mov_len = 1 + (reg >= 8) + 4;
+
+        ub_byte(b, 0xc7);
+        ub_byte(b, 0x05);
+        ub_imm(b, (uint64_t)(mov_len - 4), 4);
+        ub_imm(b, new_imm, 4);
+        (void)store_len;
+        if (reg >= 8) {
+            ub_byte(b, 0x41);
+        }
+        ub_byte(b, (uint8_t)(0xb8 + (reg & 7)));
+        ub_imm(b, old_imm, 4);
+        ub_def(b, reg);
+        return;
+    }
+    /* call next; pop base; mov[lw] $new, cs:(imm - next)(base); mov $old, reg */
+    if (g->mode == 16) {
+        ub_byte(b, 0xe8);
+        ub_imm(b, 0, 2);
+        ub_byte(b, 0x5b);               /* pop %bx */
+        {
+            int at = u->len;            /* the pop's address = where the call returned */
+            int store_len = 1 + 1 + 1 + 2 + 2, imm_off;
+
+            /* cs: movw $new, disp16(%bx) (C7 87 disp16 imm16) */
+            imm_off = (u->len + store_len) - (at - 1) + 1;   /* from the popped address to the mov's imm */
+            ub_byte(b, 0x2e);
+            ub_byte(b, 0xc7);
+            ub_byte(b, 0x87);
+            ub_imm(b, (uint64_t)imm_off, 2);
+            ub_imm(b, new_imm & 0xffff, 2);
+        }
+        ub_byte(b, (uint8_t)(0xb8 + reg));
+        ub_imm(b, old_imm & 0xffff, 2);
+        u->push_bytes = 2;
+        (void)width;
+        return;
+    }
+    ub_byte(b, 0xe8);
+    ub_imm(b, 0, 4);
+    ub_byte(b, (uint8_t)(0x58 + base));
+    {
+        int popped_at = u->len - 1;     /* the call pushed the address of the pop */
+        int store_len = 2 + 4 + 4;      /* C7 83 disp32 imm32 */
+        int imm_off = (u->len + store_len + 1) - popped_at;
+
+        ub_byte(b, 0xc7);
+        ub_byte(b, (uint8_t)(0x80 + base));
+        ub_imm(b, (uint64_t)imm_off, 4);
+        ub_imm(b, new_imm, 4);
+    }
+    ub_def(b, base);
+    ub_byte(b, (uint8_t)(0xb8 + reg));
+    ub_imm(b, old_imm, 4);
+    ub_def(b, reg);
+    u->push_bytes = 4;
+}
+
 typedef void (*FamilyFn)(Ub *b);
 typedef struct Family {
     FamilyFn fn;
@@ -2199,6 +2344,8 @@ static const Family families[] = {
     { fam_bcd, 4, 0 },
     { fam_stack, 6, 6 },
     { fam_misc, 5, 5 },
+    { fam_fault, 1, 1 },
+    { fam_smc, 2, 2 },
 };
 
 static void unit_init(DiffUnit *u)

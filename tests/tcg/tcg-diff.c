@@ -185,13 +185,21 @@ static int unit_at(const DiffLayout *lay, int n, uint64_t rip)
     return -1;
 }
 
+/* The unit that raised r: for traps (#DB, #BP, #OF) rip is past the instruction. */
+static int raising_unit(const DiffLayout *lay, int n, const DiffResult *r)
+{
+    bool trap = r->vector == VEC_DB || r->vector == VEC_BP || r->vector == VEC_OF;
+
+    return unit_at(lay, n, r->regs.rip - (trap ? 1 : 0));
+}
+
 /* The mask for a result: at the end, or in front of the unit that raised. */
 static void mask_for(const DiffCase *c, const int *order, int n, const DiffLayout *lay, const DiffResult *r,
                      const DiffMask *end, const DiffMask *before, DiffMask *out)
 {
     *out = *end;
     if (!c->raw && r->outcome == DIFF_OUT_EXCEPTION) {
-        int k = unit_at(lay, n, r->regs.rip);
+        int k = raising_unit(lay, n, r);
 
         if (k >= 0) {
             const DiffUnit *u = &c->units[order[k]];
@@ -444,7 +452,7 @@ static bool run_case(const DiffCase *c, Group *host, Group *jg, uint64_t serial,
             host->failures++;
         }
     } else if (rn.outcome == DIFF_OUT_EXCEPTION) {
-        int k = unit_at(&lay, n, rn.regs.rip);
+        int k = raising_unit(&lay, n, &rn);
 
         if (k < 0 || rn.vector >= 32 || !(c->units[k].may_fault & (1u << rn.vector))) {
             report_oracle_problem(c, &in, &lay, n, &rn, "an exception the generator did not intend", repro);
