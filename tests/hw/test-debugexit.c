@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "tests/libqtest.h"
+#include "tests/test-tmpdir.h"
 
 static char *tmp_dir;
 
@@ -108,15 +109,6 @@ int main(int argc, char **argv)
     g_test_add_func("/debugcon/file", test_debugcon);
     ret = g_test_run();
 
-    {
-        g_autoptr(GDir) dir = g_dir_open(tmp_dir, 0, NULL);
-        const char *name;
-
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *p = g_build_filename(tmp_dir, name, NULL);
-            g_unlink(p);
-        }
-        g_rmdir(tmp_dir);
-    }
+    test_tmpdir_remove(tmp_dir);
     return ret;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "tests/libqtest.h"
+#include "tests/test-tmpdir.h"
 
 #define COM1      0x3f8
 #define COM1_IRQ  4
@@ -372,15 +373,6 @@ int main(int argc, char **argv)
     g_test_add_func("/uart/qtest/socket-backend", test_socket_backend);
     ret = g_test_run();
 
-    {
-        g_autoptr(GDir) dir = g_dir_open(tmp_dir, 0, NULL);
-        const char *name;
-
-        while (dir && (name = g_dir_read_name(dir))) {
-            g_autofree char *p = g_build_filename(tmp_dir, name, NULL);
-            g_unlink(p);
-        }
-        g_rmdir(tmp_dir);
-    }
+    test_tmpdir_remove(tmp_dir);
     return ret;
 }

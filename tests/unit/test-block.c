@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "block/block_int.h"
+#include "tests/test-tmpdir.h"
 
 static char *tmp_dir;
 
@@ -502,14 +503,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     /* A directory on the build's disk (tmpfs would refuse O_DIRECT). */
-    /* The build directory (the runner sets it) is on a real disk; else $TMPDIR. */
-    char *base = g_strdup(g_getenv("IOEMU_BUILD") ? g_getenv("IOEMU_BUILD") : g_get_tmp_dir());
-    tmp_dir = g_build_filename(base, "tmp-test-block-XXXXXX", NULL);
-    if (!g_mkdtemp(tmp_dir)) {
-        g_free(tmp_dir);
-        tmp_dir = g_dir_make_tmp("test-block-XXXXXX", NULL);
-    }
-    g_free(base);
+    tmp_dir = test_tmpdir_on_disk("test-block");
 
     g_test_add_func("/block/parse-size", test_parse_size);
     g_test_add_func("/block/cache-modes", test_cache_modes);
@@ -525,17 +519,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/aio-qcow2-concurrent", test_aio_qcow2_concurrent);
     int ret = g_test_run();
 
-    GDir *d = g_dir_open(tmp_dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *p = tmp_path(name);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d) {
-        g_dir_close(d);
-    }
-    g_rmdir(tmp_dir);
+    test_tmpdir_remove(tmp_dir);
     g_free(tmp_dir);
     return ret;
 }

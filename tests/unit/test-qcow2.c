@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "block/qcow2.h"
+#include "tests/test-tmpdir.h"
 
 static char *tmp_dir;
 
@@ -916,14 +917,8 @@ static void test_lazy_refcounts_dirty(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    /* The build directory (the runner sets it) is on a real disk; else $TMPDIR. */
-    char *base = g_strdup(g_getenv("IOEMU_BUILD") ? g_getenv("IOEMU_BUILD") : g_get_tmp_dir());
-    tmp_dir = g_build_filename(base, "tmp-test-qcow2-XXXXXX", NULL);
-    if (!g_mkdtemp(tmp_dir)) {
-        g_free(tmp_dir);
-        tmp_dir = g_dir_make_tmp("test-qcow2-XXXXXX", NULL);
-    }
-    g_free(base);
+    /* A directory on the build's disk (tmpfs would refuse O_DIRECT). */
+    tmp_dir = test_tmpdir_on_disk("test-qcow2");
 
     g_test_add_func("/qcow2/cache/hit-miss", test_cache_hit_miss);
     g_test_add_func("/qcow2/cache/eviction", test_cache_eviction);
@@ -942,17 +937,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/lazy-refcounts-dirty", test_lazy_refcounts_dirty);
     int ret = g_test_run();
 
-    GDir *d = g_dir_open(tmp_dir, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *p = tmp_path(name);
-        g_unlink(p);
-        g_free(p);
-    }
-    if (d) {
-        g_dir_close(d);
-    }
-    g_rmdir(tmp_dir);
+    test_tmpdir_remove(tmp_dir);
     g_free(tmp_dir);
     return ret;
 }
