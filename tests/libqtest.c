@@ -209,6 +209,27 @@ bool qtest_binary_available(void)
     }
 }
 
+bool qtest_skip_without_binary(void)
+{
+    if (!qtest_binary_available()) {
+        g_test_skip("emulator binary not available");
+        return false;
+    }
+    return true;
+}
+
+QTestState *qtest_init_or_skip(const char *extra_args)
+{
+    return qtest_skip_without_binary() ? qtest_init(extra_args) : NULL;
+}
+
+bool qtest_binary_is_qemu(void)
+{
+    g_autofree char *base = g_path_get_basename(binary_path());
+
+    return g_str_has_prefix(base, "qemu-system");
+}
+
 static void add_args(GPtrArray *argv, const char *str, const char *what)
 {
     char **v = NULL;

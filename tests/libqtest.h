@@ -76,5 +76,14 @@ void qtest_pci_cfg_writeb(QTestState *s, int bus, int devfn, int reg, uint8_t v)
 
 /* Skip helper: true if the emulator binary exists and runs. */
 bool qtest_binary_available(void);
+/* qtest_binary_available(), else g_test_skip() and false: for the top of a test. */
+bool qtest_skip_without_binary(void);
+/* qtest_init(extra_args), or NULL after g_test_skip() when the binary is not there. */
+QTestState *qtest_init_or_skip(const char *extra_args);
+/*
+ * True when the tests drive QEMU (QTEST_QEMU_BINARY names a qemu-system-*)
+ * rather than ioemu: checks of behaviour QEMU models differently are ioemu-only.
+ */
+bool qtest_binary_is_qemu(void);
 
 #endif

@@ -14,15 +14,6 @@
 
 static char *tmp_dir;
 
-static bool skip_without_binary(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return true;
-    }
-    return false;
-}
-
 /* The write makes the emulator exit, so no "OK" comes back: send it raw, then collect the status. */
 static void expect_exit_status(QTestState *s, const char *cmd, int want)
 {
@@ -39,7 +30,7 @@ static void test_exit_custom_port(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_init("-device isa-debug-exit,iobase=0xf4,iosize=0x04");
@@ -53,7 +44,7 @@ static void test_exit_any_offset(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_init("-device isa-debug-exit,iobase=0xf4,iosize=0x04");
@@ -65,7 +56,7 @@ static void test_exit_default_port(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     /* QEMU's defaults: iobase 0x501, two ports. v = 0 still exits, with 1. */
@@ -81,7 +72,7 @@ static void test_debugcon(void)
     QTestState *s;
     gsize len = 0;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_initf("-debugcon file:%s", path);

@@ -37,8 +37,7 @@
 
 static QTestState *start(const char *extra)
 {
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
+    if (!qtest_skip_without_binary()) {
         return NULL;
     }
     return qtest_initf("-m %d %s", RAM_MB, extra ? extra : "");
@@ -309,8 +308,7 @@ static void test_large_memory_split(void)
 {
     QTestState *s;
 
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
+    if (!qtest_skip_without_binary()) {
         return;
     }
     /* 4 GiB: QEMU pc keeps 3 GiB below the PCI hole and moves 1 GiB above 4 GiB. */

@@ -22,15 +22,6 @@
 #define STR_UNLOCK  0x10
 #define STR_AUX_OBF 0x20
 
-static bool skip_without_binary(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return true;
-    }
-    return false;
-}
-
 static QTestState *start(void)
 {
     QTestState *s = qtest_init("-nodefaults");
@@ -69,7 +60,7 @@ static void test_reset_state(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -86,7 +77,7 @@ static void test_controller_commands(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -118,7 +109,7 @@ static void test_loopback_commands(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -144,7 +135,7 @@ static void test_keyboard(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -176,7 +167,7 @@ static void test_mouse(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -218,7 +209,7 @@ static void test_reset_pulse(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();
@@ -235,7 +226,7 @@ static void test_command_flood(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start();

@@ -27,8 +27,7 @@ static bool start(QTestState **out, bool need_clock)
 {
     QTestState *s;
 
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
+    if (!qtest_skip_without_binary()) {
         return false;
     }
     s = qtest_init(NULL);

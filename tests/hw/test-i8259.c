@@ -46,8 +46,7 @@ static bool reply_ok(const char *reply)
 
 static bool pic_start(Pic *p)
 {
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
+    if (!qtest_skip_without_binary()) {
         return false;
     }
     p->s = qtest_init(NULL);

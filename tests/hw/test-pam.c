@@ -31,23 +31,6 @@
 #define BIOS_SEG_HIGH   0xffff0000ull   /* the same 64 KiB of the image, below 4 GiB */
 #define CHUNK           64
 
-static bool binary_is_qemu(void)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *base = g_path_get_basename(bin ? bin : "build/ioemu");
-
-    return g_str_has_prefix(base, "qemu-system");
-}
-
-static QTestState *start(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return NULL;
-    }
-    return qtest_init(NULL);
-}
-
 static void set_pam0(QTestState *s, unsigned attr)
 {
     qtest_pci_cfg_writeb(s, 0, I440FX, PAM0, (uint8_t)(attr << 4));
@@ -88,7 +71,7 @@ static void write_pattern(QTestState *s, uint64_t addr, uint8_t seed)
 
 static void test_bios_segment(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
     uint8_t sig[CHUNK];
 
     if (!s) {
@@ -119,7 +102,7 @@ static void test_bios_segment(void)
      */
     set_pam0(s, PAM_RO);
     g_assert_true(reads_pattern(s, BIOS_SEG, 0x22));
-    if (!binary_is_qemu()) {
+    if (!qtest_binary_is_qemu()) {
         write_pattern(s, BIOS_SEG, 0x33);
         g_assert_true(reads_pattern(s, BIOS_SEG, 0x22));
     }
@@ -131,7 +114,7 @@ static void test_bios_segment(void)
     g_assert_true(reads_pattern(s, BIOS_SEG, 0x22));
 
     /* Write-only: reads go to PCI, i.e. the firmware (QEMU's model differs: see below). */
-    if (!binary_is_qemu()) {
+    if (!qtest_binary_is_qemu()) {
         set_pam0(s, PAM_WO);
         g_assert_true(reads_bios(s, BIOS_SEG, BIOS_SEG_HIGH));
     }
@@ -142,11 +125,11 @@ static void test_write_only_shadowing(void)
 {
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("QEMU maps write-only PAM segments to PCI for reads and writes alike");
         return;
     }
-    s = start();
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -167,7 +150,7 @@ static void test_write_only_shadowing(void)
 
 static void test_expansion_segments(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -196,7 +179,7 @@ static void test_expansion_segments(void)
 
 static void test_smram(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -228,11 +211,11 @@ static void test_smram_lock(void)
 {
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("QEMU's i440fx does not implement D_LCK");
         return;
     }
-    s = start();
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }

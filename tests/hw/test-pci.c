@@ -17,26 +17,9 @@
 #define PIIX3       0x08            /* 00:01.0 */
 #define EMPTY_SLOT  (0x1f << 3)     /* 00:1f.0: nothing on either machine */
 
-static bool binary_is_qemu(void)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *base = g_path_get_basename(bin ? bin : "build/ioemu");
-
-    return g_str_has_prefix(base, "qemu-system");
-}
-
-static QTestState *start(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return NULL;
-    }
-    return qtest_init(NULL);
-}
-
 static void test_ids(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -58,7 +41,7 @@ static void test_ids(void)
 
 static void test_readonly_header(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -87,11 +70,11 @@ static void test_reset_values_datasheet(void)
 {
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("QEMU leaves PCICMD/PCISTS zero and device registers fully writable");
         return;
     }
-    s = start();
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -116,7 +99,7 @@ static void test_reset_values_datasheet(void)
 
 static void test_mechanism1(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -156,7 +139,7 @@ static void test_mechanism1(void)
 
 static void test_device_specific_writable(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -176,7 +159,7 @@ static void test_device_specific_writable(void)
 /* A guest scribbling over both functions' config space and the config ports: nothing breaks. */
 static void test_garbage(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
     uint32_t x = 0x12345678;
 
     if (!s) {

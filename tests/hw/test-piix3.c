@@ -18,23 +18,6 @@
 #define RCR         0xcf9
 #define PORT92      0x92
 
-static bool binary_is_qemu(void)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *base = g_path_get_basename(bin ? bin : "build/ioemu");
-
-    return g_str_has_prefix(base, "qemu-system");
-}
-
-static QTestState *start(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return NULL;
-    }
-    return qtest_init(NULL);
-}
-
 /* The reset runs on the emulator's main loop after the request: poll for its effect. */
 static bool wait_for_reset(QTestState *s)
 {
@@ -48,7 +31,7 @@ static bool wait_for_reset(QTestState *s)
 
 static void test_pirq_registers(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -75,11 +58,11 @@ static void test_pirq_reserved_bits(void)
 {
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("QEMU keeps PIRQRC bits 6:4 writable");
         return;
     }
-    s = start();
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -93,7 +76,7 @@ static void test_pirq_reserved_bits(void)
 
 static void test_rcr_reset(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -119,7 +102,7 @@ static void test_rcr_reset(void)
 
 static void test_port92(void)
 {
-    QTestState *s = start();
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;

@@ -22,23 +22,6 @@
 /* Guest RAM well above the firmware areas and below the default 128 MiB. */
 #define RAM_BASE 0x100000ull
 
-static bool binary_is_qemu(void)
-{
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *base = g_path_get_basename(bin ? bin : "build/ioemu");
-
-    return g_str_has_prefix(base, "qemu-system");
-}
-
-static QTestState *start(const char *extra)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return NULL;
-    }
-    return qtest_init(extra);
-}
-
 /* The clock commands exist (QEMU without its qtest accelerator lacks them). */
 static bool have_clock(QTestState *s)
 {
@@ -67,7 +50,7 @@ static void fill_pattern(uint8_t *buf, size_t len, uint32_t seed)
 
 static void test_scalar_widths(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -103,7 +86,7 @@ static void test_bulk_agreement(void)
 {
     enum { LEN = 4096 + 7 };
     uint8_t *a = g_malloc(LEN), *b = g_malloc(LEN), *c = g_malloc(LEN);
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         goto out;
@@ -157,7 +140,7 @@ static void test_bulk_large(void)
 {
     enum { LEN = 700 * 1024 + 13 };
     uint8_t *a = g_malloc(LEN), *b = g_malloc(LEN);
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         goto out;
@@ -179,7 +162,7 @@ out:
 
 static void test_unmapped_port(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -199,7 +182,7 @@ static void test_unmapped_port(void)
 
 static void test_clock(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
     int64_t t0, t1, t2;
 
     if (!s) {
@@ -233,7 +216,7 @@ static void test_clock(void)
  */
 static void test_clock_next_deadline(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
     int64_t t0, t1;
 
     if (!s) {
@@ -256,7 +239,7 @@ static void test_clock_next_deadline(void)
 
 static void test_irq_intercept(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -281,11 +264,11 @@ static void test_irq_paths(void)
 {
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("ioemu's path lookup (QEMU resolves QOM paths its own way)");
         return;
     }
-    s = start(NULL);
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -300,7 +283,7 @@ static void test_irq_paths(void)
 
 static void test_several_lines_at_once(void)
 {
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         return;
@@ -337,11 +320,11 @@ static void test_malformed(void)
     };
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("QEMU asserts on malformed commands");
         return;
     }
-    s = start(NULL);
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -371,11 +354,11 @@ static void test_overlong_line(void)
     char *line;
     QTestState *s;
 
-    if (binary_is_qemu()) {
+    if (qtest_binary_is_qemu()) {
         g_test_skip("ioemu's line limit");
         return;
     }
-    s = start(NULL);
+    s = qtest_init_or_skip(NULL);
     if (!s) {
         return;
     }
@@ -396,7 +379,7 @@ static void test_qtest_log(void)
     g_autofree char *dir = g_dir_make_tmp("qtest-log-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "qtest.log", NULL);
     g_autofree char *text = NULL;
-    QTestState *s = start(NULL);
+    QTestState *s = qtest_init_or_skip(NULL);
 
     if (!s) {
         goto out;

@@ -62,20 +62,11 @@ static void com_out(QTestState *s, unsigned reg, uint8_t v)
     qtest_outb(s, COM1 + reg, v);
 }
 
-static bool skip_without_binary(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return true;
-    }
-    return false;
-}
-
 static void test_reset_values(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_init("-serial null");
@@ -113,7 +104,7 @@ static void test_loopback_and_irq(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_init("-serial null");
@@ -198,7 +189,7 @@ static void test_char_timeout(void)
 {
     QTestState *s;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_init("-serial null");
@@ -243,7 +234,7 @@ static void test_output_to_file(void)
     QTestState *s;
     gsize len = 0;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_initf("-serial file:%s", path);
@@ -306,7 +297,7 @@ static void test_socket_backend(void)
     uint8_t buf[8];
     int fd, tries;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = qtest_initf("-chardev socket,id=ser0,path=%s,server=on,wait=off -serial chardev:ser0", path);
