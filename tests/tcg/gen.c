@@ -2317,6 +2317,48 @@ static void fam_smc(Ub *b)
     u->push_bytes = 4;
 }
 
+/* POPCNT and MOVBE (the JIT's CPUID reports both; so does the host's). */
+static void fam_popcnt_movbe(Ub *b)
+{
+    Gen *g = b->g;
+    int size = pick_size(g, false), reg;
+    ByteMode bm = { false };
+    Insn in;
+
+    insn_init(&in, size);
+    /* (16-bit code: QEMU 7.2, the oracle there, swaps the operand sizes of MOVBE) */
+    if (g->mode == 16 || chance(g, 50)) {
+        b->u->what = "popcnt";
+        reg = pick_dst(g, 0);
+        insn_op(&in, 2, 0x0f, 0xb8, 0);
+        in.rep = 0xf3;      /* mandatory prefix: emitted before 0x66/REX */
+        in.modrm_reg = reg;
+        in.reg_is_gpr = true;
+        gen_rm(b, &in, size, bm, false, true, 35, 0);
+        opnd_write(b, reg, size);
+        /* ZF = (source == 0); OF SF AF CF PF cleared (SDM POPCNT) */
+        ub_fdef(b, FL_ARITH);
+    } else {
+        bool store = chance(g, 50);
+
+        b->u->what = "movbe";
+        reg = store ? pick_reg(g, 0) : pick_dst(g, 0);
+        insn_op(&in, 3, 0x0f, 0x38, (uint8_t)(store ? 0xf1 : 0xf0));
+        in.modrm_reg = reg;
+        in.reg_is_gpr = true;
+        if (store) {
+            maybe_set(b, reg, size, 40);
+            opnd_read(b, reg);
+        }
+        gen_mem(b, &in, size, 0, 0, 1u << reg, 0);
+        in.seg = pick_seg(g, store);
+        if (!store) {
+            opnd_write(b, reg, size);
+        }
+    }
+    emit_insn(b, &in);
+}
+
 typedef void (*FamilyFn)(Ub *b);
 typedef struct Family {
     FamilyFn fn;
@@ -2345,6 +2387,7 @@ static const Family families[] = {
     { fam_stack, 6, 6 },
     { fam_misc, 5, 5 },
     { fam_fault, 1, 1 },
+    { fam_popcnt_movbe, 2, 2 },
     { fam_smc, 2, 2 },
 };
 

@@ -216,7 +216,7 @@ bool qemu16_run(const uint8_t *rom, uint8_t **con, size_t *con_len, int timeout_
             dup2(nul, 0);
             dup2(nul, 1);
         }
-        execlp(qemu_binary(), qemu_binary(), "-accel", "tcg", "-M", "pc", "-m", "16", "-nodefaults",
+        execlp(qemu_binary(), qemu_binary(), "-accel", "tcg", "-cpu", "max", "-M", "pc", "-m", "16", "-nodefaults",
                "-display", "none", "-no-reboot", "-bios", rom_path, "-debugcon", dbg,
                "-device", "isa-debug-exit,iobase=0xf4,iosize=1", (char *)NULL);
         _exit(127);

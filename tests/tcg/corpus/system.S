@@ -376,3 +376,28 @@ CASE misc_movnti_and_xchg_lock, 64
     movnti %rbx, DIFF_DATA_BASE + 0x38
     xchg %rbx, DIFF_DATA_BASE + 0x38
 END misc_movnti_and_xchg_lock
+
+/* POPCNT and MOVBE: both in the JIT's CPUID (and the host's). */
+CASE misc_popcnt, 64
+    SETFLAGS(FL_CF | FL_OF | FL_SF | FL_AF | FL_PF)
+    movabs $0xf0f0f0f0f0f0f0f1, %rax
+    popcnt %rax, %rbx
+    popcnt %eax, %ecx
+    popcnt %ax, %dx
+    xor %esi, %esi
+    popcnt %esi, %edi               /* zero: ZF=1, all others clear */
+END misc_popcnt
+
+CASE misc_popcnt_mem_32, 32
+    movl $0x80000001, DIFF_DATA_BASE + 0x60
+    popcntl DIFF_DATA_BASE + 0x60, %eax
+    popcntw DIFF_DATA_BASE + 0x62, %bx
+END misc_popcnt_mem_32
+
+CASE misc_movbe, 64
+    movabs $0x0102030405060708, %rax
+    movbe %rax, DIFF_DATA_BASE + 0x70
+    movbe DIFF_DATA_BASE + 0x70, %ecx
+    movbe %ax, DIFF_DATA_BASE + 0x78
+    movbe DIFF_DATA_BASE + 0x74, %dx
+END misc_movbe
