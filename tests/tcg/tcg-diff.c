@@ -902,21 +902,21 @@ static int run_hex(int mode)
     c.expect_vector = -1;
     diff_random_state(&r, mode, &c.regs);
     c.mem_seed = diff_rng_next(&r);
-    c.entry = DIFF_CODE_BASE + 0x1000;
+    c.entry = mode == 16 ? 0x100 : DIFF_CODE_BASE + 0x1000;
     diff_case_input(&c, NULL, 0, &in, &lay);
     format_case(&c, &in, &lay, 0, s);
     if (!run_pair(&in, &rn, &rj, &err)) {
         fprintf(stderr, "%s\n", err->message);
         return 1;
     }
-    g_string_append(s, "  host: ");
+    g_string_append_printf(s, "  %s: ", oracle_name(mode));
     diff_format_result(mode, &rn, s);
     if (jit) {
         DiffMask none = { 0, 0 };
 
         g_string_append(s, "  jit:  ");
         diff_format_result(mode, &rj, s);
-        if (!diff_compare(mode, &rn, "host", &rj, "jit", &none, s)) {
+        if (!diff_compare(mode, &rn, oracle_name(mode), &rj, "jit", &none, s)) {
             rc = 1;
         }
     }
@@ -943,7 +943,7 @@ static void usage(FILE *f)
             "  --oracle-only       do not run the JIT\n"
             "  --rerun-every N     rerun every Nth case on the host to check determinism (0: never)\n"
             "  --max-reports N     divergences printed in full (default 3)\n"
-            "  --hex BYTES         run these code bytes (with --modes 32 or 64) and print both results\n"
+            "  --hex BYTES         run these code bytes (with --modes 16, 32 or 64) and print both results\n"
             "  --known FILE        corpus cases with a known JIT divergence (\"name reason\" lines):\n"
             "                      reported as skipped while they diverge, not as failures\n"
             "  --tap               TAP output\n"
@@ -1038,7 +1038,7 @@ int main(int argc, char **argv)
         }
     }
     if (opt.hex) {
-        int rc = run_hex(opt.modes[1] && !opt.modes[0] ? 64 : 32);
+        int rc = run_hex(opt.modes[0] ? 32 : opt.modes[1] ? 64 : 16);
 
         jit_runner_free(jit);
         native_runner_free(native);
