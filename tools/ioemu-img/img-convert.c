@@ -415,8 +415,8 @@ int img_convert(int argc, char **argv)
         case 256: target_is_zero = true; break;
         case 257: break;
         case 'h': return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
     if (quiet) {
@@ -634,8 +634,8 @@ int img_compare(int argc, char **argv)
         case 's': strict = true; break;
         case 'U': break;
         case 'h': return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 2;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 2;
+        case ':':
+        default: return img_bad_option(c, argv, 2);
         }
     }
     if (quiet) {
@@ -780,15 +780,14 @@ int img_commit(int argc, char **argv)
         case 'q': quiet = true; break;
         case 'r': break;
         case 'h': return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
     if (quiet) {
         progress = false;
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     BlockCacheMode cache;
@@ -914,15 +913,14 @@ int img_rebase(int argc, char **argv)
         case 'q': quiet = true; break;
         case 'U': break;
         case 'h': return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
     if (quiet) {
         progress = false;
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     if (!out_base) {

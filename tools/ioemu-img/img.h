@@ -17,6 +17,13 @@ void img_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 BlockBackend *img_open(const char *filename, const char *fmt, unsigned flags,
                        BlockCacheMode cache);
 bool img_parse_cache(const char *name, BlockCacheMode *mode);
+/*
+ * getopt_long returned ':' (missing argument) or an unknown option: print
+ * qemu-img's message for it and return status, the command's exit code.
+ */
+int img_bad_option(int c, char **argv, int status);
+/* After the options: exactly one image name left, else qemu-img's error. */
+bool img_expect_one_filename(int argc);
 /* qemu-img's progress line ("    (12.34/100%)\r"). */
 void img_progress(bool enabled, double percent);
 void img_progress_done(bool enabled);

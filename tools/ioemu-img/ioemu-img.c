@@ -37,6 +37,25 @@ BlockBackend *img_open(const char *filename, const char *fmt, unsigned flags,
     return blk;
 }
 
+int img_bad_option(int c, char **argv, int status)
+{
+    if (c == ':') {
+        img_error("argument expected for option '%s'", argv[optind - 1]);
+    } else {
+        img_error("unrecognized option '%s'", argv[optind - 1]);
+    }
+    return status;
+}
+
+bool img_expect_one_filename(int argc)
+{
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return false;
+    }
+    return true;
+}
+
 bool img_parse_cache(const char *name, BlockCacheMode *mode)
 {
     if (!blk_parse_cache_mode(name, mode)) {
@@ -241,8 +260,8 @@ static int img_create(int argc, char **argv)
         case 'q': quiet = true; break;
         case 'u': unsafe = true; break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
     if (optind >= argc) {
@@ -527,12 +546,11 @@ static int img_info(int argc, char **argv)
         case 256: if (!parse_output(optarg, &output)) return 1; break;
         case 257: chain = true; break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     const char *filename = argv[optind];
@@ -684,12 +702,11 @@ static int img_check(int argc, char **argv)
         case 'U': break;
         case 256: if (!parse_output(optarg, &output)) return 1; break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     const char *filename = argv[optind];
@@ -777,8 +794,8 @@ static int img_snapshot(int argc, char **argv)
         case 'q': quiet = true; continue;
         case 'U': continue;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
         if (action != NONE) {
             img_error("Cannot mix '-l', '-a', '-c', '-d'");
@@ -786,8 +803,7 @@ static int img_snapshot(int argc, char **argv)
         }
         action = want;
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     if (action == NONE) {
@@ -873,8 +889,8 @@ static int img_resize(int argc, char **argv)
             }
             break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
     /* Options may also follow the file name (qemu-img accepts both). */
@@ -1032,12 +1048,11 @@ static int img_map(int argc, char **argv)
             }
             break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     BlockBackend *blk = img_open(argv[optind], fmt, 0, BLK_CACHE_WRITEBACK);
@@ -1199,12 +1214,11 @@ static int img_bench(int argc, char **argv)
         case 'w': write = true; break;
         case 256: pattern = strtol(optarg, NULL, 0) & 0xff; break;
         case 'h': help(); return 0;
-        case ':': img_error("argument expected for option '%s'", argv[optind - 1]); return 1;
-        default: img_error("unrecognized option '%s'", argv[optind - 1]); return 1;
+        case ':':
+        default: return img_bad_option(c, argv, 1);
         }
     }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!img_expect_one_filename(argc)) {
         return 1;
     }
     if (count <= 0 || depth <= 0) {
