@@ -1317,6 +1317,10 @@ static void ide_exec_cmd(IDEBus *bus, uint8_t cmd)
                 guest_error("ide%d.%d: PACKET with a byte count limit of 0\n", bus->bus_id, s->unit);
             }
             s->atapi_bcl = 0xfffe;
+        } else if (s->atapi_bcl == 1) {
+            /* Blocks other than the last have even lengths: one byte would never move anything. */
+            guest_error("ide%d.%d: PACKET with a byte count limit of 1\n", bus->bus_id, s->unit);
+            s->atapi_bcl = 2;
         }
         s->xfer = IDE_XFER_ATAPI_PACKET;
         s->data_ptr = 0;
@@ -1910,6 +1914,8 @@ static bool ide_drive_post_load(void *opaque, int version, GError **err)
         why = "PIO buffer position out of range";
     } else if (s->xfer == IDE_XFER_ATAPI_PACKET && s->data_end != ATAPI_PACKET_SIZE) {
         why = "PACKET phase with a wrong length";
+    } else if (s->xfer == IDE_XFER_ATAPI_DATA_IN && s->atapi_bcl < 2) {
+        why = "PACKET data phase with a byte count limit below 2";
     } else if ((s->xfer == IDE_XFER_READ_SECTORS || s->xfer == IDE_XFER_ATAPI_DATA_IN ||
                 s->xfer == IDE_XFER_DATA_IN) && s->data_end > s->buf_len) {
         why = "data-in block beyond the loaded data";
