@@ -49,7 +49,15 @@ for round in $(seq 1 "$ROUNDS"); do
     QTEST_QEMU_BINARY=$IOEMU "$WRITER" "$img" "$log" $((SEED * 100 + round)) "$round" \
         >"$tmp/writer.$round" 2>&1 &
     writer=$!
-    # Let it write for 0.3-1.5 s, then kill the emulator (the writer's child) with SIGKILL.
+    # Wait for the emulator (the writer's child) to be up, however loaded the machine is.
+    emu=
+    for _ in $(seq 1 100); do
+        emu=$(pgrep -P "$writer" | head -n 1)
+        [ -n "$emu" ] && grep -q '^S' "$log" 2>/dev/null && break
+        kill -0 "$writer" 2>/dev/null || break
+        sleep 0.05
+    done
+    # Let it write for 0.3-1.5 s more, then kill the emulator with SIGKILL.
     delay=$(( 300 + RANDOM % 1200 ))
     sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
     emu=$(pgrep -P "$writer" | head -n 1)
@@ -62,7 +70,7 @@ for round in $(seq 1 "$ROUNDS"); do
         continue
     fi
     kill -KILL "$emu"
-    # The writer notices its emulator is gone and stops (its assertion message is expected).
+    # The writer notices its emulator is gone and stops.
     for _ in $(seq 1 100); do kill -0 "$writer" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$writer" 2>/dev/null
     wait "$writer" 2>/dev/null
