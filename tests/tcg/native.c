@@ -65,6 +65,7 @@ typedef struct NativeShared {
     uint64_t gregs[NGREG];
     /* Case staging: copied into the live regions by the child itself. */
     int mode;
+    volatile int running;       /* the snippet is running: its signals are results */
     uint8_t code[DIFF_CODE_SIZE];
     uint8_t data[DIFF_DATA_SIZE];
     uint8_t stack[DIFF_STACK_SIZE];
@@ -140,6 +141,13 @@ static void child_signal(int sig, siginfo_t *si, void *ucv)
      */
     __asm__ volatile("pushfq\n\tandl $~0x40000, (%%rsp)\n\tpopfq" ::: "memory", "cc");
 
+    if (!sh->running || si->si_code == SI_USER || si->si_code == SI_TKILL) {
+        /* Not the snippet's: die of it, and the parent starts a new child. */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        _exit(128 + sig);
+    }
+    sh->running = 0;
     sh->signo = sig;
     sh->trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
     sh->err = uc->uc_mcontext.gregs[REG_ERR];
@@ -195,6 +203,7 @@ static void __attribute__((noreturn)) child_main(int cmd_fd, int res_fd)
         sh->signo = 0;
         load_flat_data_segments();
         if (sigsetjmp(child_jmp, 1) == 0) {
+            sh->running = 1;
             if (sh->mode == 64) {
                 native_enter64();
             } else {
@@ -363,8 +372,12 @@ bool native_run(NativeRunner *r, const DiffInput *in, DiffResult *out, GError **
         waitpid(r->pid, &status, 0);
         r->pid = 0;
         out->outcome = DIFF_OUT_ERROR;
-        snprintf(out->error, sizeof(out->error), "native child died (status %#x, signal %d)", status,
-                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        if (WIFSIGNALED(status)) {
+            snprintf(out->error, sizeof(out->error), "native child killed by signal %d", WTERMSIG(status));
+        } else {
+            snprintf(out->error, sizeof(out->error), "native child exited (status %d)",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
         stop_child(r);
         return true;
     }
