@@ -15,6 +15,7 @@
 
 #include "block/block.h"
 #include "hw/core/device.h"
+#include "hw/core/keyval.h"
 
 #define IOEMU_VERSION "0.1"
 
@@ -33,75 +34,38 @@
 #define DEBUG_EXIT_DEFAULT_IOBASE 0x501
 #define DEBUG_EXIT_DEFAULT_IOSIZE 0x02
 
-typedef struct KeyVal {
-    char *key;
-    char *value;
-} KeyVal;
-
-static void keyval_free(gpointer p)
-{
-    KeyVal *kv = p;
-    g_free(kv->key);
-    g_free(kv->value);
-    g_free(kv);
-}
-
 /*
- * Split "a,b=c,d=e" into key/value pairs.  The first element without '='
- * takes `implied_key` (when given); a later bare "flag" means "flag=on",
- * as QEMU accepts.  ",," is a literal comma inside a value.
+ * keyval_split() with the -machine/-drive/-device rules QEMU applies: an
+ * empty string and an empty parameter name are errors, a later bare "flag"
+ * means "flag=on", and a trailing comma is tolerated.
  */
 static GPtrArray *keyval_parse(const char *option, const char *str, const char *implied_key,
                                GError **err)
 {
-    GPtrArray *list = g_ptr_array_new_with_free_func(keyval_free);
-    const char *p = str;
-    bool first = true;
+    GPtrArray *list;
 
     if (*str == '\0') {
         g_set_error(err, IOEMU_ERROR, 0, "%s: empty value", option);
-        g_ptr_array_free(list, true);
         return NULL;
     }
-    for (;;) {
-        GString *elem = g_string_new(NULL);
-        while (*p) {
-            if (*p == ',') {
-                if (p[1] == ',') {
-                    g_string_append_c(elem, ',');
-                    p += 2;
-                    continue;
-                }
-                break;
-            }
-            g_string_append_c(elem, *p++);
+    list = keyval_split(str, implied_key);
+    if (list->len > 1) {
+        KeyVal *last = g_ptr_array_index(list, list->len - 1);
+
+        if (last->key[0] == '\0' && !last->value) {
+            g_ptr_array_remove_index(list, list->len - 1);   /* "a=b," */
         }
-        KeyVal *kv = g_new0(KeyVal, 1);
-        char *eq = strchr(elem->str, '=');
-        if (eq) {
-            kv->key = g_strndup(elem->str, eq - elem->str);
-            kv->value = g_strdup(eq + 1);
-        } else if (first && implied_key) {
-            kv->key = g_strdup(implied_key);
-            kv->value = g_strdup(elem->str);
-        } else {
-            kv->key = g_strdup(elem->str);
-            kv->value = g_strdup("on");
-        }
-        g_string_free(elem, true);
-        g_ptr_array_add(list, kv);
+    }
+    for (guint i = 0; i < list->len; i++) {
+        KeyVal *kv = g_ptr_array_index(list, i);
+
         if (kv->key[0] == '\0') {
             g_set_error(err, IOEMU_ERROR, 0, "%s %s: empty parameter name", option, str);
             g_ptr_array_free(list, true);
             return NULL;
         }
-        first = false;
-        if (*p == '\0') {
-            break;
-        }
-        p++;   /* the separating comma */
-        if (*p == '\0') {
-            break;   /* trailing comma, as QEMU tolerates */
+        if (!kv->value) {
+            kv->value = g_strdup("on");
         }
     }
     return list;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "hw/core/device.h"
+#include "hw/core/keyval.h"
 
 /* Output queued for a slow peer beyond this is dropped (a stuck pty reader must not eat memory). */
 #define CHARDEV_OUTBUF_MAX      (1u << 20)
@@ -112,11 +113,8 @@ static void chr_update_filename(Chardev *chr);
 
 /* ---- option strings ---------------------------------------------------- */
 
-typedef struct ChardevOpt {
-    char *key;
-    char *value;   /* NULL for a bare word ("server", "nowait") */
-    bool used;
-} ChardevOpt;
+/* An option of -chardev; `used` marks the ones the backend consumed. */
+typedef KeyVal ChardevOpt;
 
 typedef struct ChardevConfig {
     const char *ctx;           /* "chardev 'id'" for messages */
@@ -124,55 +122,6 @@ typedef struct ChardevConfig {
     char *id;
     GPtrArray *opts;           /* ChardevOpt* */
 } ChardevConfig;
-
-static void chardev_opt_free(gpointer p)
-{
-    ChardevOpt *o = p;
-
-    g_free(o->key);
-    g_free(o->value);
-    g_free(o);
-}
-
-/*
- * Split "a=b,c,d=e" into options.  As in QEMU, ",," stands for a literal
- * comma inside a value (paths may contain commas).
- */
-static GPtrArray *split_options(const char *s)
-{
-    GPtrArray *opts = g_ptr_array_new_with_free_func(chardev_opt_free);
-    GString *cur = g_string_new(NULL);
-    const char *p = s;
-
-    for (;;) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(cur, ',');
-            p += 2;
-            continue;
-        }
-        if (*p == ',' || *p == '\0') {
-            ChardevOpt *o = g_new0(ChardevOpt, 1);
-            char *eq = strchr(cur->str, '=');
-
-            if (eq) {
-                o->key = g_strndup(cur->str, eq - cur->str);
-                o->value = g_strdup(eq + 1);
-            } else {
-                o->key = g_strdup(cur->str);
-            }
-            g_ptr_array_add(opts, o);
-            g_string_truncate(cur, 0);
-            if (*p == '\0') {
-                break;
-            }
-            p++;
-            continue;
-        }
-        g_string_append_c(cur, *p++);
-    }
-    g_string_free(cur, TRUE);
-    return opts;
-}
 
 static ChardevOpt *config_get(ChardevConfig *cfg, const char *key)
 {
@@ -1377,7 +1326,7 @@ Chardev *chardev_new_from_opts(const char *opts, GError **err)
     ChardevOpt *first, *id;
     Chardev *chr = NULL;
 
-    cfg.opts = split_options(opts);
+    cfg.opts = keyval_split(opts, NULL);
     first = g_ptr_array_index(cfg.opts, 0);
     if (first->value || !*first->key) {
         g_set_error(err, IOEMU_ERROR, 0, "-chardev '%s': the first part must be a backend name", opts);
@@ -1422,7 +1371,7 @@ Chardev *chardev_new_from_spec(const char *id, const char *spec, GError **err)
 
     if (strcmp(spec, "null") == 0 || strcmp(spec, "stdio") == 0 || strcmp(spec, "pty") == 0) {
         cfg.backend = g_strdup(spec);
-        cfg.opts = g_ptr_array_new_with_free_func(chardev_opt_free);
+        cfg.opts = g_ptr_array_new_with_free_func(keyval_free);
     } else if (g_str_has_prefix(spec, "file:")) {
         ChardevOpt *o;
 
@@ -1432,7 +1381,7 @@ Chardev *chardev_new_from_spec(const char *id, const char *spec, GError **err)
         }
         o = g_new0(ChardevOpt, 1);
         cfg.backend = g_strdup("file");
-        cfg.opts = g_ptr_array_new_with_free_func(chardev_opt_free);
+        cfg.opts = g_ptr_array_new_with_free_func(keyval_free);
         o->key = g_strdup("path");
         o->value = g_strdup(spec + 5);
         g_ptr_array_add(cfg.opts, o);
@@ -1440,7 +1389,7 @@ Chardev *chardev_new_from_spec(const char *id, const char *spec, GError **err)
         ChardevOpt *path;
 
         cfg.backend = g_strdup("socket");
-        cfg.opts = split_options(spec + 5);
+        cfg.opts = keyval_split(spec + 5, NULL);
         path = g_ptr_array_index(cfg.opts, 0);
         if (!*path->key || path->value) {
             g_set_error(err, IOEMU_ERROR, 0, "%s: '%s': missing socket path after 'unix:'", ctx, spec);
@@ -1454,7 +1403,7 @@ Chardev *chardev_new_from_spec(const char *id, const char *spec, GError **err)
         char *colon;
 
         cfg.backend = g_strdup("socket");
-        cfg.opts = split_options(spec + 4);
+        cfg.opts = keyval_split(spec + 4, NULL);
         addr = g_ptr_array_index(cfg.opts, 0);
         colon = strrchr(addr->key, ':');
         if (addr->value || !colon || !colon[1]) {

@@ -14,67 +14,10 @@
 
 #include "block/block.h"
 #include "hw/core/device.h"
+#include "hw/core/keyval.h"
 #include "xen-dm/board.h"
 
 #define MiB_ (1024ull * 1024)
-
-typedef struct KeyVal {
-    char *key;
-    char *value;     /* NULL for a bare flag ("server") */
-} KeyVal;
-
-static void kv_free(gpointer p)
-{
-    KeyVal *kv = p;
-
-    g_free(kv->key);
-    g_free(kv->value);
-    g_free(kv);
-}
-
-/*
- * Split "a=b,c,d=e,,f" into pairs; ",," is a literal comma.  A first item
- * without "=" is the value of implied_key when one is given ("xenfv" in
- * -machine xenfv,...), else a flag.
- */
-static GPtrArray *kv_parse(const char *s, const char *implied_key)
-{
-    GPtrArray *out = g_ptr_array_new_with_free_func(kv_free);
-    GString *item = g_string_new(NULL);
-    const char *p = s;
-
-    for (;;) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(item, ',');
-            p += 2;
-            continue;
-        }
-        if (*p == ',' || *p == '\0') {
-            KeyVal *kv = g_new0(KeyVal, 1);
-            char *eq = strchr(item->str, '=');
-
-            if (eq) {
-                kv->key = g_strndup(item->str, (gsize)(eq - item->str));
-                kv->value = g_strdup(eq + 1);
-            } else if (out->len == 0 && implied_key) {
-                kv->key = g_strdup(implied_key);
-                kv->value = g_strdup(item->str);
-            } else {
-                kv->key = g_strdup(item->str);
-            }
-            g_ptr_array_add(out, kv);
-            g_string_truncate(item, 0);
-            if (*p == '\0') {
-                break;
-            }
-            p++;
-            continue;
-        }
-        g_string_append_c(item, *p++);
-    }
-    g_string_free(item, TRUE);
-    return out;
-}
 
 static bool parse_bool(const char *v, bool *out)
 {
@@ -234,7 +177,7 @@ static bool opt_chardev(XenDmOptions *o, const char *opt, const char *arg, GErro
 
 static bool opt_mon(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, NULL);
+    GPtrArray *kv = keyval_split(arg, NULL);
     const char *chardev = NULL, *mode = "readline";
     bool ok = true;
 
@@ -284,7 +227,7 @@ static bool opt_monitor(XenDmOptions *o, const char *opt, const char *arg, GErro
 
 static bool opt_name(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "guest");
+    GPtrArray *kv = keyval_split(arg, "guest");
     bool ok = true;
 
     for (guint i = 0; i < kv->len && ok; i++) {
@@ -427,7 +370,7 @@ static bool place_ide(XenDmOptions *o, XenDmDrive *d, int index, const char *opt
 
 static bool opt_drive(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, NULL);
+    GPtrArray *kv = keyval_split(arg, NULL);
     XenDmDrive *d = g_new0(XenDmDrive, 1);
     const char *iface = "ide";      /* points into kv, freed at the end */
     uint64_t v;
@@ -511,7 +454,7 @@ static bool opt_drive(XenDmOptions *o, const char *opt, const char *arg, GError 
 /* -device ide-cd|ide-hd|ide-drive,drive=ID[,bus=ide.N][,unit=N][,id=..] (libxl's CD-ROM form). */
 static bool ide_device(XenDmOptions *o, const char *opt, const char *arg, const char *model, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "driver");
+    GPtrArray *kv = keyval_split(arg, "driver");
     const char *drive = NULL;
     int bus = -1, unit = -1;
     uint64_t v;
@@ -612,7 +555,7 @@ static bool opt_not_yet(XenDmOptions *o, const char *opt, const char *arg, GErro
 
 static bool opt_smp(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "cpus");
+    GPtrArray *kv = keyval_split(arg, "cpus");
     uint64_t cpus = 0, max = 0, sockets = 1, cores = 1, threads = 1, dies = 1, v;
     bool have_topology = false, ok = true;
 
@@ -662,7 +605,7 @@ static bool opt_smp(XenDmOptions *o, const char *opt, const char *arg, GError **
 
 static bool opt_m(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "size");
+    GPtrArray *kv = keyval_split(arg, "size");
     bool ok = true;
 
     for (guint i = 0; i < kv->len && ok; i++) {
@@ -683,7 +626,7 @@ static bool opt_m(XenDmOptions *o, const char *opt, const char *arg, GError **er
 
 static bool opt_boot(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "order");
+    GPtrArray *kv = keyval_split(arg, "order");
     bool ok = true;
 
     for (guint i = 0; i < kv->len && ok; i++) {
@@ -712,7 +655,7 @@ static bool opt_boot(XenDmOptions *o, const char *opt, const char *arg, GError *
 
 static bool opt_machine(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, "type");
+    GPtrArray *kv = keyval_split(arg, "type");
     bool ok = true;
 
     for (guint i = 0; i < kv->len && ok; i++) {
@@ -831,7 +774,7 @@ static bool opt_ioreq_poll(XenDmOptions *o, const char *opt, const char *arg, GE
 
 static bool opt_rtc(XenDmOptions *o, const char *opt, const char *arg, GError **err)
 {
-    GPtrArray *kv = kv_parse(arg, NULL);
+    GPtrArray *kv = keyval_split(arg, NULL);
     bool ok = true;
 
     /* Xen's RTC owns the time; libxl passes the guest's offset to Xen, not to us. */
