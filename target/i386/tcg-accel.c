@@ -64,12 +64,33 @@ struct TcgAccel {
 
     TCGTargetOps ops;     /* x86_tcg_ops with the accelerator's interrupt hook */
     uint64_t insns;
+    /* icount: virtual time and budget when the current tcg_cpu_exec began (vCPU thread only). */
+    int64_t icount_base_ns;
+    int32_t icount_budget_start;
 };
 
 static bool on_vcpu(TcgAccel *t)
 {
     return t->self && g_thread_self() == t->self;
 }
+
+/*
+ * icount: bring the virtual clock to the instruction being executed (a
+ * port access ends its block, so the count is exact there), firing the
+ * timers due before it.  Device lock held.
+ */
+static void icount_sync(TcgAccel *t)
+{
+    if (t->cfg.icount_shift < 0 || !on_vcpu(t)) {
+        return;
+    }
+    int64_t ran = (int64_t)t->icount_budget_start - t->env->tcg.icount_budget;
+    int64_t now = t->icount_base_ns + (ran << t->cfg.icount_shift);
+    if (now > clock_get_ns(CLOCK_VIRTUAL)) {
+        clock_virtual_advance_to(now);
+    }
+}
+
 
 /* ---- physical memory ---- */
 
@@ -112,6 +133,7 @@ static uint64_t acc_mem_read(void *opaque, uint64_t phys, unsigned size)
     TcgAccel *t = opaque;
     uint64_t v = ~0ull;
     device_lock();
+    icount_sync(t);
     as_read(t->m->mem, phys, size, &v);
     device_unlock();
     return size == 8 ? v : v & ((1ull << (8 * size)) - 1);
@@ -121,6 +143,7 @@ static void acc_mem_write(void *opaque, uint64_t phys, unsigned size, uint64_t v
 {
     TcgAccel *t = opaque;
     device_lock();
+    icount_sync(t);
     as_write(t->m->mem, phys, size, val);
     device_unlock();
 }
@@ -130,6 +153,7 @@ static uint64_t acc_io_read(void *opaque, uint16_t port, unsigned size)
     TcgAccel *t = opaque;
     uint64_t v = ~0ull;
     device_lock();
+    icount_sync(t);
     as_read(t->m->io, port, size, &v);
     device_unlock();
     return v & ((1ull << (8 * size)) - 1);
@@ -140,6 +164,7 @@ static void acc_io_write(void *opaque, uint16_t port, unsigned size, uint64_t va
     TcgAccel *t = opaque;
 
     device_lock();
+    icount_sync(t);
     as_write(t->m->io, port, size, val);
     device_unlock();
 }
@@ -373,6 +398,8 @@ static gpointer vcpu_thread(gpointer opaque)
         int32_t budget_before = cpu->icount_budget;
         if (icount) {
             base_ns = clock_get_ns(CLOCK_VIRTUAL);
+            t->icount_base_ns = base_ns;
+            t->icount_budget_start = budget_before;
         }
         int r = tcg_cpu_exec(cpu);
         if (icount) {

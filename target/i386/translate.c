@@ -1767,6 +1767,10 @@ static void gen_in_out(DisasContext *dc, bool is_out)
     } else {
         tcg_gen_callN(S, &helper_info_in, v, S->env, port, cst(dc, 1u << ot));
         gen_write_gpr(dc, ot, R_EAX, v);
+        if (dc->tb->cflags & CF_ICOUNT) {
+            /* With instruction counting a port access ends its block: device time is exact there. */
+            dc->is_jmp = DISAS_EOB_NEXT;
+        }
     }
 }
 
