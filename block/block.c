@@ -376,6 +376,15 @@ static int check_writable(BlockDriverState *bs, GError **err)
     return 0;
 }
 
+/* A write, zeroing or discard: a valid range on an image open read-write. */
+static int check_write_request(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                               GError **err)
+{
+    int ret = check_request(bs, offset, bytes, err);
+
+    return ret < 0 ? ret : check_writable(bs, err);
+}
+
 int bdrv_preadv_locked(BlockDriverState *bs, int64_t offset, int64_t bytes,
                        const BlockIOV *qiov, size_t qiov_offset, GError **err)
 {
@@ -427,10 +436,7 @@ int bdrv_backing_pread(BlockDriverState *backing, int64_t offset, void *buf, int
 static int bdrv_do_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
                            const BlockIOV *qiov, size_t qiov_offset, GError **err)
 {
-    int ret = check_request(bs, offset, bytes, err);
-    if (ret == 0) {
-        ret = check_writable(bs, err);
-    }
+    int ret = check_write_request(bs, offset, bytes, err);
     if (ret < 0 || bytes == 0) {
         return ret;
     }
@@ -509,10 +515,7 @@ int blk_pwrite_compressed(BlockBackend *blk, int64_t offset, const void *buf, in
                           GError **err)
 {
     BlockDriverState *bs = blk->bs;
-    int ret = check_request(bs, offset, bytes, err);
-    if (ret == 0) {
-        ret = check_writable(bs, err);
-    }
+    int ret = check_write_request(bs, offset, bytes, err);
     if (ret < 0) {
         return ret;
     }
@@ -534,10 +537,7 @@ int blk_flush(BlockBackend *blk, GError **err)
 int blk_discard(BlockBackend *blk, int64_t offset, int64_t bytes, GError **err)
 {
     BlockDriverState *bs = blk->bs;
-    int ret = check_request(bs, offset, bytes, err);
-    if (ret == 0) {
-        ret = check_writable(bs, err);
-    }
+    int ret = check_write_request(bs, offset, bytes, err);
     if (ret < 0 || bytes == 0) {
         return ret;
     }
@@ -551,10 +551,7 @@ int blk_write_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes, unsigned 
                      GError **err)
 {
     BlockDriverState *bs = blk->bs;
-    int ret = check_request(bs, offset, bytes, err);
-    if (ret == 0) {
-        ret = check_writable(bs, err);
-    }
+    int ret = check_write_request(bs, offset, bytes, err);
     if (ret < 0 || bytes == 0) {
         return ret;
     }
@@ -903,8 +900,13 @@ int bdrv_check(BlockDriverState *bs, BlockCheckResult *res, unsigned fix, GError
     return ret;
 }
 
+/* Snapshot create/goto/delete: all change the image, so it must be writable. */
 #define SNAPSHOT_OP(call, ...)                                                       \
     do {                                                                            \
+        int wret_ = check_writable(bs, err);                                        \
+        if (wret_ < 0) {                                                            \
+            return wret_;                                                           \
+        }                                                                           \
         if (!bs->drv->call) {                                                       \
             return block_error(err, -ENOTSUP, "Format '%s' does not support internal " \
                                "snapshots", bs->drv->format_name);                 \
@@ -917,28 +919,16 @@ int bdrv_check(BlockDriverState *bs, BlockCheckResult *res, unsigned fix, GError
 
 int bdrv_snapshot_create(BlockDriverState *bs, const char *name, GError **err)
 {
-    int ret = check_writable(bs, err);
-    if (ret < 0) {
-        return ret;
-    }
     SNAPSHOT_OP(snapshot_create, name);
 }
 
 int bdrv_snapshot_goto(BlockDriverState *bs, const char *id_or_name, GError **err)
 {
-    int ret = check_writable(bs, err);
-    if (ret < 0) {
-        return ret;
-    }
     SNAPSHOT_OP(snapshot_goto, id_or_name);
 }
 
 int bdrv_snapshot_delete(BlockDriverState *bs, const char *id_or_name, GError **err)
 {
-    int ret = check_writable(bs, err);
-    if (ret < 0) {
-        return ret;
-    }
     SNAPSHOT_OP(snapshot_delete, id_or_name);
 }
 
