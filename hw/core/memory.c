@@ -644,6 +644,27 @@ static inline ptrdiff_t flat_find(const AddressSpace *as, uint64_t addr, size_t 
     return -1;
 }
 
+/*
+ * The range holding all of [addr, addr + size) after flattening, or NULL
+ * when that is unmapped or straddles ranges (the byte-wise slow path).
+ */
+static inline const FlatRange *flat_find_whole(AddressSpace *as, uint64_t addr, unsigned size)
+{
+    ptrdiff_t i;
+
+    as_ensure_flat(as);
+    i = flat_find(as, addr, NULL);
+    if (G_LIKELY(i >= 0)) {
+        const FlatRange *fr = &as->ranges[i];
+        uint64_t off = addr - fr->start;
+
+        if (G_LIKELY(size <= fr->size && off <= fr->size - size)) {
+            return fr;
+        }
+    }
+    return NULL;
+}
+
 const FlatRange *as_lookup(AddressSpace *as, uint64_t addr)
 {
     ptrdiff_t i;
@@ -932,40 +953,30 @@ static bool as_write_bytewise(AddressSpace *as, uint64_t addr, unsigned size, ui
 
 bool as_read(AddressSpace *as, uint64_t addr, unsigned size, uint64_t *value)
 {
-    ptrdiff_t i;
+    const FlatRange *fr;
 
     if (G_UNLIKELY(!access_size_ok(as, addr, size, false))) {
         *value = UINT64_MAX;
         return false;
     }
-    as_ensure_flat(as);
-    i = flat_find(as, addr, NULL);
-    if (G_LIKELY(i >= 0)) {
-        const FlatRange *fr = &as->ranges[i];
-        uint64_t off = addr - fr->start;
-        if (G_LIKELY(size <= fr->size && off <= fr->size - size)) {
-            return range_read(as, fr, fr->offset + off, size, value);
-        }
+    fr = flat_find_whole(as, addr, size);
+    if (G_LIKELY(fr)) {
+        return range_read(as, fr, fr->offset + (addr - fr->start), size, value);
     }
     return as_read_bytewise(as, addr, size, value);
 }
 
 bool as_write(AddressSpace *as, uint64_t addr, unsigned size, uint64_t value)
 {
-    ptrdiff_t i;
+    const FlatRange *fr;
 
     if (G_UNLIKELY(!access_size_ok(as, addr, size, true))) {
         return false;
     }
     value &= size_mask(size);
-    as_ensure_flat(as);
-    i = flat_find(as, addr, NULL);
-    if (G_LIKELY(i >= 0)) {
-        const FlatRange *fr = &as->ranges[i];
-        uint64_t off = addr - fr->start;
-        if (G_LIKELY(size <= fr->size && off <= fr->size - size)) {
-            return range_write(as, fr, fr->offset + off, size, value);
-        }
+    fr = flat_find_whole(as, addr, size);
+    if (G_LIKELY(fr)) {
+        return range_write(as, fr, fr->offset + (addr - fr->start), size, value);
     }
     return as_write_bytewise(as, addr, size, value);
 }
