@@ -222,6 +222,18 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
+/* The error for an option the backend does not take; always false. */
+static bool config_reject_option(const ChardevConfig *cfg, const ChardevOpt *o, GError **err)
+{
+    if (!*o->key) {
+        g_set_error(err, IOEMU_ERROR, 0, "%s: empty option", cfg->ctx);
+    } else {
+        g_set_error(err, IOEMU_ERROR, 0, "%s: unknown option '%s' for backend '%s'",
+                    cfg->ctx, o->key, cfg->backend);
+    }
+    return false;
+}
+
 /* Options nobody looked at are errors: they name the bad part. */
 static bool config_check_all_used(ChardevConfig *cfg, GError **err)
 {
@@ -229,13 +241,7 @@ static bool config_check_all_used(ChardevConfig *cfg, GError **err)
         ChardevOpt *o = g_ptr_array_index(cfg->opts, i);
 
         if (!o->used) {
-            if (!*o->key) {
-                g_set_error(err, IOEMU_ERROR, 0, "%s: empty option", cfg->ctx);
-            } else {
-                g_set_error(err, IOEMU_ERROR, 0, "%s: unknown option '%s' for backend '%s'",
-                            cfg->ctx, o->key, cfg->backend);
-            }
-            return false;
+            return config_reject_option(cfg, o, err);
         }
     }
     return true;
@@ -1233,13 +1239,7 @@ static bool config_check_known(ChardevConfig *cfg, GError **err)
                 known = strcmp(o->key, backend_options[b].keys[k]) == 0;
             }
             if (!known) {
-                if (!*o->key) {
-                    g_set_error(err, IOEMU_ERROR, 0, "%s: empty option", cfg->ctx);
-                } else {
-                    g_set_error(err, IOEMU_ERROR, 0, "%s: unknown option '%s' for backend '%s'",
-                                cfg->ctx, o->key, cfg->backend);
-                }
-                return false;
+                return config_reject_option(cfg, o, err);
             }
         }
         return true;
