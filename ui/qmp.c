@@ -522,6 +522,25 @@ static void send_simple_error(QmpMonitor *mon, const char *desc)
     json_node_unref(reply);
 }
 
+/* The message cannot be parsed: answer desc and drop the rest of its line. */
+static void scan_discard(QmpMonitor *mon, const char *desc)
+{
+    send_simple_error(mon, desc);
+    scan_reset(mon);
+    mon->scan = SCAN_DISCARD;
+}
+
+/* Add c to the message, or discard it (false) once it would exceed QMP_MAX_MESSAGE. */
+static bool scan_append(QmpMonitor *mon, char c)
+{
+    if (mon->msg->len >= QMP_MAX_MESSAGE) {
+        scan_discard(mon, "JSON parse error, message too large");
+        return false;
+    }
+    g_string_append_c(mon->msg, c);
+    return true;
+}
+
 static void scan_byte(QmpMonitor *mon, char c)
 {
     switch (mon->scan) {
@@ -544,13 +563,7 @@ static void scan_byte(QmpMonitor *mon, char c)
             scan_reset(mon);
             return;
         }
-        if (mon->msg->len >= QMP_MAX_MESSAGE) {
-            send_simple_error(mon, "JSON parse error, message too large");
-            scan_reset(mon);
-            mon->scan = SCAN_DISCARD;
-            return;
-        }
-        g_string_append_c(mon->msg, c);
+        scan_append(mon, c);
         return;
     case SCAN_DISCARD:
         if (c == '\n') {
@@ -561,13 +574,9 @@ static void scan_byte(QmpMonitor *mon, char c)
         break;
     }
 
-    if (mon->msg->len >= QMP_MAX_MESSAGE) {
-        send_simple_error(mon, "JSON parse error, message too large");
-        scan_reset(mon);
-        mon->scan = SCAN_DISCARD;
+    if (!scan_append(mon, c)) {
         return;
     }
-    g_string_append_c(mon->msg, c);
     if (mon->in_string) {
         if (mon->escape) {
             mon->escape = false;
@@ -585,9 +594,7 @@ static void scan_byte(QmpMonitor *mon, char c)
     case '{':
     case '[':
         if (++mon->depth > QMP_MAX_NESTING) {
-            send_simple_error(mon, "JSON parse error, nesting too deep");
-            scan_reset(mon);
-            mon->scan = SCAN_DISCARD;
+            scan_discard(mon, "JSON parse error, nesting too deep");
         }
         break;
     case '}':
