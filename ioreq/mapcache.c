@@ -156,56 +156,50 @@ static bool range_ok(MapCache *mc, uint64_t gpa, size_t len)
     return len == 0 || (gpa < mc->size && len <= mc->size - gpa);
 }
 
-bool mapcache_read(MapCache *mc, uint64_t gpa, void *buf, size_t len)
+/*
+ * Copy len bytes between buf and guest memory at gpa, a bucket at a time.
+ * Returns how many were copied: less than len when a bucket cannot be mapped.
+ */
+static size_t copy_guest(MapCache *mc, uint64_t gpa, uint8_t *buf, size_t len, bool to_guest)
 {
-    uint8_t *out = buf;
+    size_t done = 0;
 
-    if (!range_ok(mc, gpa, len)) {
-        return false;
-    }
-    while (len) {
-        size_t chunk = MIN(len, BUCKET_SIZE - (gpa & (BUCKET_SIZE - 1)));
+    while (done < len) {
+        size_t chunk = MIN(len - done, BUCKET_SIZE - (gpa & (BUCKET_SIZE - 1)));
         uint8_t *p = lookup(mc, gpa, chunk);
 
         if (!p) {
-            return false;
+            break;
         }
-        memcpy(out, p, chunk);
-        out += chunk;
+        if (to_guest) {
+            memcpy(p, buf + done, chunk);
+        } else {
+            memcpy(buf + done, p, chunk);
+        }
         gpa += chunk;
-        len -= chunk;
+        done += chunk;
     }
-    return true;
+    return done;
+}
+
+bool mapcache_read(MapCache *mc, uint64_t gpa, void *buf, size_t len)
+{
+    return range_ok(mc, gpa, len) && copy_guest(mc, gpa, buf, len, false) == len;
 }
 
 bool mapcache_write(MapCache *mc, uint64_t gpa, const void *buf, size_t len)
 {
-    const uint8_t *in = buf;
-    uint64_t start = gpa;
-    size_t total = len;
+    size_t done;
 
     if (!range_ok(mc, gpa, len)) {
         return false;
     }
-    while (len) {
-        size_t chunk = MIN(len, BUCKET_SIZE - (gpa & (BUCKET_SIZE - 1)));
-        uint8_t *p = lookup(mc, gpa, chunk);
-
-        if (!p) {
-            if (mc->dirty_log && gpa > start) {
-                report_dirty(mc, start, gpa - start);
-            }
-            return false;
-        }
-        memcpy(p, in, chunk);
-        in += chunk;
-        gpa += chunk;
-        len -= chunk;
+    done = copy_guest(mc, gpa, (uint8_t *)buf, len, true);
+    /* What did reach guest memory is dirty even when the rest could not be mapped. */
+    if (mc->dirty_log && done) {
+        report_dirty(mc, gpa, done);
     }
-    if (mc->dirty_log && total) {
-        report_dirty(mc, start, total);
-    }
-    return true;
+    return done == len;
 }
 
 /* ---- the region ---- */
