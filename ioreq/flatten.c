@@ -107,6 +107,31 @@ static IoreqResult check_rep(const ioreq_t *req, unsigned max_size)
     return IOREQ_RESULT_OK;
 }
 
+/*
+ * One element of a data_is_ptr request between the device at dev_addr in as
+ * and the guest buffer at gpa: a read goes device -> buffer (ins, movs from
+ * MMIO), a write buffer -> device (outs, movs to MMIO).
+ */
+static IoreqResult move_element(const IoreqHandlers *h, AddressSpace *as, const ioreq_t *req,
+                                uint64_t dev_addr, uint64_t gpa)
+{
+    unsigned size = req->size;
+    uint64_t v;
+
+    if (req->dir == IOREQ_READ) {
+        as_read(as, dev_addr, size, &v);
+        if (!ram_write(h, gpa, v & size_mask(size), size)) {
+            return IOREQ_RESULT_BAD_PTR;
+        }
+    } else {
+        if (!ram_read(h, gpa, &v, size)) {
+            return IOREQ_RESULT_BAD_PTR;
+        }
+        as_write(as, dev_addr, size, v);
+    }
+    return IOREQ_RESULT_OK;
+}
+
 static IoreqResult handle_pio(const IoreqHandlers *h, ioreq_t *req)
 {
     unsigned size = req->size;
@@ -137,18 +162,9 @@ static IoreqResult handle_pio(const IoreqHandlers *h, ioreq_t *req)
         if (!element_addr(req->data, k, size, req->df, &gpa)) {
             return IOREQ_RESULT_WRAP;
         }
-        if (req->dir == IOREQ_READ) {
-            /* ins: port -> memory */
-            as_read(h->io, req->addr, size, &v);
-            if (!ram_write(h, gpa, v & mask, size)) {
-                return IOREQ_RESULT_BAD_PTR;
-            }
-        } else {
-            /* outs: memory -> port */
-            if (!ram_read(h, gpa, &v, size)) {
-                return IOREQ_RESULT_BAD_PTR;
-            }
-            as_write(h->io, req->addr, size, v);
+        r = move_element(h, h->io, req, req->addr, gpa);
+        if (r != IOREQ_RESULT_OK) {
+            return r;
         }
     }
     return IOREQ_RESULT_OK;
@@ -182,17 +198,9 @@ static IoreqResult handle_copy(const IoreqHandlers *h, ioreq_t *req)
         if (!element_addr(req->data, k, size, req->df, &gpa)) {
             return IOREQ_RESULT_WRAP;
         }
-        if (req->dir == IOREQ_READ) {
-            /* device -> guest buffer (movs from MMIO) */
-            as_read(h->mem, addr, size, &v);
-            if (!ram_write(h, gpa, v & mask, size)) {
-                return IOREQ_RESULT_BAD_PTR;
-            }
-        } else {
-            if (!ram_read(h, gpa, &v, size)) {
-                return IOREQ_RESULT_BAD_PTR;
-            }
-            as_write(h->mem, addr, size, v);
+        r = move_element(h, h->mem, req, addr, gpa);
+        if (r != IOREQ_RESULT_OK) {
+            return r;
         }
     }
     return IOREQ_RESULT_OK;
