@@ -184,6 +184,15 @@ int qcow2_flush_metadata(BDRVQcow2State *s, GError **err)
 
 /* ---- corruption ---- */
 
+/* Store s->incompat in the header's incompatible_features (bytes 72..79, big endian). */
+static int write_incompat_features(BDRVQcow2State *s, GError **err)
+{
+    uint8_t be[8];
+
+    put_be64(be, s->incompat);
+    return qcow2_write_header_field(s, 72, be, 8, err);
+}
+
 int qcow2_signal_corruption(BDRVQcow2State *s, GError **err, const char *fmt, ...)
 {
     va_list ap;
@@ -197,9 +206,7 @@ int qcow2_signal_corruption(BDRVQcow2State *s, GError **err, const char *fmt, ..
         s->signalled_corrupt = true;
         if (s->version >= 3) {
             s->incompat |= QCOW2_INCOMPAT_CORRUPT;
-            uint8_t be[8];
-            put_be64(be, s->incompat);
-            qcow2_write_header_field(s, 72, be, 8, NULL);
+            write_incompat_features(s, NULL);
             host_file_flush(s->file, NULL);
         }
         /* No more writes: they could spread the damage. */
@@ -775,9 +782,7 @@ static int qcow2_open(BlockDriverState *bs, unsigned flags, GError **err)
             goto fail;
         }
         s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
-        uint8_t be[8];
-        put_be64(be, s->incompat);
-        ret = qcow2_write_header_field(s, 72, be, 8, err);
+        ret = write_incompat_features(s, err);
         if (ret == 0) {
             ret = qcow2_sync(s, err);
         }
@@ -802,9 +807,7 @@ static void qcow2_close(BlockDriverState *bs)
             ret = qcow2_sync(s, &err);
             if (ret == 0) {
                 s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
-                uint8_t be[8];
-                put_be64(be, s->incompat);
-                ret = qcow2_write_header_field(s, 72, be, 8, &err);
+                ret = write_incompat_features(s, &err);
             }
         }
         if (ret == 0) {
@@ -982,9 +985,7 @@ static int mark_dirty_if_lazy(BDRVQcow2State *s, GError **err)
         return 0;
     }
     s->incompat |= QCOW2_INCOMPAT_DIRTY;
-    uint8_t be[8];
-    put_be64(be, s->incompat);
-    int ret = qcow2_write_header_field(s, 72, be, 8, err);
+    int ret = write_incompat_features(s, err);
     if (ret == 0) {
         ret = qcow2_sync(s, err);
     }
@@ -1254,9 +1255,7 @@ static int qcow2_check(BlockDriverState *bs, BlockCheckResult *res, unsigned fix
         }
         if (clear) {
             s->incompat &= ~clear;
-            uint8_t be[8];
-            put_be64(be, s->incompat);
-            ret = qcow2_write_header_field(s, 72, be, 8, err);
+            ret = write_incompat_features(s, err);
             if (ret == 0) {
                 ret = qcow2_sync(s, err);
             }
