@@ -13,6 +13,17 @@
 /* Largest number of clusters allocated and written in one go. */
 #define MAX_ALLOC_BYTES (8u << 20)
 
+/* Which L1 entry, and which entry of that L2 table, map guest offset `offset`. */
+static inline uint64_t offset_to_l1_index(const BDRVQcow2State *s, uint64_t offset)
+{
+    return offset >> (s->cluster_bits + s->l2_bits);
+}
+
+static inline uint64_t offset_to_l2_index(const BDRVQcow2State *s, uint64_t offset)
+{
+    return (offset >> s->cluster_bits) & (s->l2_size - 1);
+}
+
 Qcow2ClusterType qcow2_get_cluster_type(const BDRVQcow2State *s, uint64_t l2_entry)
 {
     if (l2_entry & QCOW_OFLAG_COMPRESSED) {
@@ -137,8 +148,8 @@ static int check_normal_entry(BDRVQcow2State *s, uint64_t entry, uint64_t guest_
 int qcow2_get_l2_entry(BDRVQcow2State *s, uint64_t offset, uint64_t *entry, uint64_t *count,
                        GError **err)
 {
-    uint64_t l1_index = offset >> (s->cluster_bits + s->l2_bits);
-    uint64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t l1_index = offset_to_l1_index(s, offset);
+    uint64_t l2_index = offset_to_l2_index(s, offset);
     void *l2;
     int ret = get_l2_for_read(s, l1_index, &l2, err);
     if (ret < 0) {
@@ -291,8 +302,8 @@ int qcow2_read_guest(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, const B
     uint64_t cs = s->cluster_size;
 
     while (bytes > 0) {
-        uint64_t l1_index = offset >> (s->cluster_bits + s->l2_bits);
-        uint64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+        uint64_t l1_index = offset_to_l1_index(s, offset);
+        uint64_t l2_index = offset_to_l2_index(s, offset);
         uint64_t in_cluster = qcow2_offset_into_cluster(s, offset);
         uint64_t chunk_max = MIN(bytes, (s->l2_size - l2_index) * cs - in_cluster);
         uint64_t entry = 0, n;
@@ -374,8 +385,8 @@ int qcow2_write_guest(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, const 
     int ret = 0;
 
     while (bytes > 0) {
-        uint64_t l1_index = offset >> (s->cluster_bits + s->l2_bits);
-        uint64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+        uint64_t l1_index = offset_to_l1_index(s, offset);
+        uint64_t l2_index = offset_to_l2_index(s, offset);
         uint64_t in_cluster = qcow2_offset_into_cluster(s, offset);
         uint64_t chunk_max = MIN(bytes, (s->l2_size - l2_index) * cs - in_cluster);
         void *l2;
@@ -543,8 +554,8 @@ int qcow2_write_compressed(BDRVQcow2State *s, uint64_t offset, const void *buf, 
         return ret;
     }
 
-    uint64_t l1_index = offset >> (s->cluster_bits + s->l2_bits);
-    uint64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t l1_index = offset_to_l1_index(s, offset);
+    uint64_t l2_index = offset_to_l2_index(s, offset);
     void *l2;
     ret = get_l2_for_write(s, l1_index, &l2, err);
     if (ret < 0) {
@@ -660,8 +671,8 @@ int qcow2_zero_or_discard(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, bo
 
     uint64_t pos = full_start;
     while (pos < full_end) {
-        uint64_t l1_index = pos >> (s->cluster_bits + s->l2_bits);
-        uint64_t l2_index = (pos >> s->cluster_bits) & (s->l2_size - 1);
+        uint64_t l1_index = offset_to_l1_index(s, pos);
+        uint64_t l2_index = offset_to_l2_index(s, pos);
         uint64_t n_clusters = MIN(s->l2_size - l2_index, (full_end - pos) >> s->cluster_bits);
         void *l2;
 
@@ -744,8 +755,8 @@ int qcow2_free_guest_range(BDRVQcow2State *s, uint64_t start, uint64_t end, bool
     int ret;
 
     while (pos < end) {
-        uint64_t l1_index = pos >> (s->cluster_bits + s->l2_bits);
-        uint64_t l2_index = (pos >> s->cluster_bits) & (s->l2_size - 1);
+        uint64_t l1_index = offset_to_l1_index(s, pos);
+        uint64_t l2_index = offset_to_l2_index(s, pos);
         uint64_t n_clusters = MIN(s->l2_size - l2_index, (end - pos + cs - 1) >> s->cluster_bits);
         if (l1_index >= s->l1_size) {
             break;
@@ -800,8 +811,8 @@ int qcow2_cluster_status(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, uin
                          uint64_t *host, GError **err)
 {
     uint64_t cs = s->cluster_size;
-    uint64_t l1_index = offset >> (s->cluster_bits + s->l2_bits);
-    uint64_t l2_index = (offset >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t l1_index = offset_to_l1_index(s, offset);
+    uint64_t l2_index = offset_to_l2_index(s, offset);
     uint64_t in_cluster = qcow2_offset_into_cluster(s, offset);
     uint64_t chunk_max = MIN(bytes, (s->l2_size - l2_index) * cs - in_cluster);
     bool has_backing = s->bs->backing_file != NULL;
