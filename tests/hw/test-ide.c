@@ -825,6 +825,88 @@ static void test_secondary_channel(void)
     g_free(b);
 }
 
+/*
+ * Host write errors reach the guest as errors: the emulator runs with a
+ * file size limit of 512 KiB (SIGXFSZ ignored), so writes past it fail
+ * with EFBIG while the 1 MiB image stays readable.
+ */
+static void test_write_errors(void)
+{
+    char *img;
+    QTestState *s;
+    uint8_t buf[8 * 512], st, bm;
+
+    if (skip_without_binary()) {
+        return;
+    }
+    if (g_getenv("QTEST_LAUNCHER") && *g_getenv("QTEST_LAUNCHER")) {
+        g_test_skip("the emulator already runs under a launcher");
+        return;
+    }
+    if (!ide_have_program("prlimit") || !(img = make_raw("werr.raw", "1M"))) {
+        g_test_skip("prlimit or qemu-img not available");
+        return;
+    }
+    g_setenv("QTEST_LAUNCHER", "sh -c 'trap \"\" XFSZ; exec prlimit --fsize=524288 \"$@\"' sh", TRUE);
+    s = start_raw(img);
+    g_unsetenv("QTEST_LAUNCHER");
+    ide_fill_pattern(buf, sizeof(buf), 11);
+
+    /* Below the limit all is well. */
+    g_assert_cmphex(ide_write_sectors(s, pri, 0, 10, 1, buf) & (ST_ERR | ST_DF), ==, 0);
+    /* Beyond it a PIO write fails: DF and ERR, ABRT, and INTRQ. */
+    ide_lba28(s, pri, 0, 1500, 1);
+    qtest_outb(s, IDE_PRI_CMD + REG_COMMAND, 0x30);
+    ide_wait_not_busy(s, pri);
+    ide_pio_out(s, pri, buf, 512);
+    ide_wait_not_busy(s, pri);
+    g_assert_true(qtest_get_irq(s, IDE_PRI_IRQ));
+    st = qtest_inb(s, IDE_PRI_CMD + REG_STATUS);
+    g_assert_cmphex(st & (ST_ERR | ST_DRQ | ST_BSY), ==, ST_ERR);
+    if (!ide_target_is_qemu()) {
+        g_assert_cmphex(st & ST_DF, ==, ST_DF);
+        g_assert_cmphex(qtest_inb(s, IDE_PRI_CMD + REG_ERROR), ==, ER_ABRT);
+        /* A write across the limit: the first four sectors land, the error names sector 1024. */
+        ide_lba28(s, pri, 0, 1020, 8);
+        qtest_outb(s, IDE_PRI_CMD + REG_COMMAND, 0x30);
+        for (int i = 0; i < 5; i++) {
+            st = ide_wait_not_busy(s, pri);
+            if (!(st & ST_DRQ)) {
+                break;
+            }
+            qtest_inb(s, IDE_PRI_CMD + REG_STATUS);
+            ide_pio_out(s, pri, buf + 512 * i, 512);
+        }
+        st = ide_wait_not_busy(s, pri);
+        g_assert_cmphex(st & (ST_ERR | ST_DRQ), ==, ST_ERR);
+        g_assert_cmpuint(qtest_inb(s, IDE_PRI_CMD + REG_SECTOR) | qtest_inb(s, IDE_PRI_CMD + REG_LCYL) << 8, ==, 1024);
+    }
+    /* A DMA write fails as a device error: the bus master reports no error of its own. */
+    {
+        uint32_t addr[] = { GUEST_BUF };
+        uint32_t count[] = { 4096 };
+        qtest_bufwrite(s, GUEST_BUF, buf, sizeof(buf));
+        ide_write_prd(s, GUEST_PRD, addr, count, 1);
+    }
+    ide_lba28(s, pri, 0, 1800, 8);
+    bm = ide_dma(s, pri, 0xca, false, GUEST_PRD, &st);
+    g_assert_cmphex(st & ST_ERR, ==, ST_ERR);
+    g_assert_cmphex(bm & (BM_INT | BM_ERROR), ==, BM_INT);
+    /* Reads are unaffected, and so is what was written before the limit. */
+    {
+        uint8_t in[4 * 512];
+        g_assert_cmphex(ide_read_sectors(s, pri, 0, 1800, 1, in) & ST_ERR, ==, 0);
+        g_assert_cmphex(ide_read_sectors(s, pri, 0, 10, 1, in) & ST_ERR, ==, 0);
+        g_assert_cmpmem(in, 512, buf, 512);
+        if (!ide_target_is_qemu()) {
+            g_assert_cmphex(ide_read_sectors(s, pri, 0, 1020, 4, in) & ST_ERR, ==, 0);
+            g_assert_cmpmem(in, sizeof(in), buf, sizeof(in));
+        }
+    }
+    qtest_quit(s);
+    g_free(img);
+}
+
 static uint8_t cmos_read(QTestState *s, uint8_t index)
 {
     qtest_outb(s, 0x70, index);
@@ -918,6 +1000,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/qcow2", test_qcow2);
     g_test_add_func("/ide/secondary-channel", test_secondary_channel);
     g_test_add_func("/ide/firmware-view", test_firmware_view);
+    g_test_add_func("/ide/write-errors", test_write_errors);
     ret = g_test_run();
     {
         const char *argv_rm[] = { "rm", "-rf", tmp_dir, NULL };
