@@ -232,30 +232,58 @@ static struct iovec *slice_iov(const BlockIOV *qiov, size_t qiov_offset, size_t 
     }
 }
 
+/* An aligned buffer for up to BOUNCE_CHUNK bytes plus one alignment block. */
+static int bounce_alloc(const HostFile *f, uint8_t **bounce, GError **err)
+{
+    *bounce = NULL;
+    if (posix_memalign((void **)bounce, MAX(f->align, 4096), BOUNCE_CHUNK + f->align)) {
+        return block_error(err, -ENOMEM, "Out of memory for a bounce buffer");
+    }
+    return 0;
+}
+
+/*
+ * The next step of a bounced transfer at offset: the aligned span
+ * [start, start + span) of the file whose bytes [head, head + piece) are
+ * the request's.
+ */
+typedef struct BounceStep {
+    int64_t start;
+    size_t head, piece, span;
+} BounceStep;
+
+static BounceStep bounce_step(const HostFile *f, int64_t offset, size_t len)
+{
+    size_t align = f->align;
+    BounceStep b;
+
+    b.start = offset & ~(int64_t)(align - 1);
+    b.head = offset - b.start;
+    b.piece = MIN(len, BOUNCE_CHUNK - b.head);
+    b.span = (b.head + b.piece + align - 1) & ~(align - 1);
+    return b;
+}
+
 static int bounce_read(HostFile *f, int64_t offset, const BlockIOV *qiov, size_t qiov_offset,
                        size_t len, GError **err)
 {
-    size_t align = f->align;
-    uint8_t *bounce = NULL;
-    int ret = 0;
+    uint8_t *bounce;
+    int ret = bounce_alloc(f, &bounce, err);
 
-    if (posix_memalign((void **)&bounce, MAX(align, 4096), BOUNCE_CHUNK + align)) {
-        return block_error(err, -ENOMEM, "Out of memory for a bounce buffer");
+    if (ret < 0) {
+        return ret;
     }
     while (len > 0) {
-        int64_t start = offset & ~(int64_t)(align - 1);
-        size_t head = offset - start;
-        size_t piece = MIN(len, BOUNCE_CHUNK - head);
-        size_t span = (head + piece + align - 1) & ~(align - 1);
-        struct iovec one = { bounce, span };
-        ret = do_preadv_full(f, start, &one, 1, span, err);
+        BounceStep b = bounce_step(f, offset, len);
+        struct iovec one = { bounce, b.span };
+        ret = do_preadv_full(f, b.start, &one, 1, b.span, err);
         if (ret < 0) {
             break;
         }
-        biov_from_buf(qiov, qiov_offset, bounce + head, piece);
-        offset += piece;
-        qiov_offset += piece;
-        len -= piece;
+        biov_from_buf(qiov, qiov_offset, bounce + b.head, b.piece);
+        offset += b.piece;
+        qiov_offset += b.piece;
+        len -= b.piece;
     }
     free(bounce);
     return ret;
@@ -265,17 +293,16 @@ static int bounce_write(HostFile *f, int64_t offset, const BlockIOV *qiov, size_
                         size_t len, GError **err)
 {
     size_t align = f->align;
-    uint8_t *bounce = NULL;
-    int ret = 0;
+    uint8_t *bounce;
+    int ret = bounce_alloc(f, &bounce, err);
 
-    if (posix_memalign((void **)&bounce, MAX(align, 4096), BOUNCE_CHUNK + align)) {
-        return block_error(err, -ENOMEM, "Out of memory for a bounce buffer");
+    if (ret < 0) {
+        return ret;
     }
     while (len > 0) {
-        int64_t start = offset & ~(int64_t)(align - 1);
-        size_t head = offset - start;
-        size_t piece = MIN(len, BOUNCE_CHUNK - head);
-        size_t span = (head + piece + align - 1) & ~(align - 1);
+        BounceStep b = bounce_step(f, offset, len);
+        int64_t start = b.start;
+        size_t head = b.head, piece = b.piece, span = b.span;
         bool partial = head != 0 || (piece + head) != span;
 
         if (partial) {
