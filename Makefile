@@ -38,6 +38,7 @@ EXTRA_PROGRAMS :=
 TEST_SUPPORT_SRCS := tests/libqtest.c
 # Defined before the fragments: their rules name it as a prerequisite (expanded when read).
 LIBIOEMU          = $(BUILD)/libioemu.a
+SUPPORT_OBJS      = $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 
 include $(sort $(wildcard */Makefile.inc */*/Makefile.inc */*/*/Makefile.inc))
 
@@ -45,7 +46,6 @@ LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 IOEMU_OBJS = $(IOEMU_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS  = $(UNIT_TESTS:%=$(BUILD)/%)
 QTEST_BINS = $(QTESTS:%=$(BUILD)/%)
-SUPPORT_OBJS = $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all deps check check-build demo bench clean tests fuzz
 all: $(BUILD)/ioemu $(EXTRA_PROGRAMS) tests
