@@ -71,23 +71,6 @@ static GPtrArray *keyval_parse(const char *option, const char *str, const char *
     return list;
 }
 
-/* Unsigned number, decimal or 0x hex, no sign, no trailing garbage, <= max. */
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-
-    if (!s || !g_ascii_isdigit(s[0])) {
-        return false;
-    }
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 static bool parse_on_off(const char *option, const char *key, const char *value, bool *out,
                          GError **err)
 {
@@ -380,7 +363,7 @@ static bool opt_smp(CmdlineOptions *opts, const char *option, const char *arg, G
             g_set_error(err, IOEMU_ERROR, 0, "%s: unsupported property '%s'", option, kv->key);
             return false;
         }
-        if (!parse_uint(kv->value, MAX_SMP_CPUS, slot) || *slot == 0) {
+        if (!keyval_parse_uint(kv->value, MAX_SMP_CPUS, slot) || *slot == 0) {
             g_set_error(err, IOEMU_ERROR, 0, "%s: %s=%s: expected a number from 1 to %d",
                         option, kv->key, kv->value, MAX_SMP_CPUS);
             return false;
@@ -446,7 +429,7 @@ static bool parse_small_int(const char *option, const char *key, const char *val
 {
     uint64_t v;
 
-    if (!parse_uint(value, (uint64_t)max, &v)) {
+    if (!keyval_parse_uint(value, (uint64_t)max, &v)) {
         g_set_error(err, IOEMU_ERROR, 0, "%s: %s=%s: expected a number 0..%d", option, key, value, max);
         return false;
     }
@@ -714,9 +697,9 @@ static bool cmdline_place_drives(CmdlineOptions *opts, GError **err)
                 drive_id = kv->value;
             } else if (!strcmp(kv->key, "bus")) {
                 bus = kv->value[4] - '0';
-            } else if (!strcmp(kv->key, "unit") && parse_uint(kv->value, 1, &v)) {
+            } else if (!strcmp(kv->key, "unit") && keyval_parse_uint(kv->value, 1, &v)) {
                 unit = (int)v;
-            } else if (!strcmp(kv->key, "bootindex") && parse_uint(kv->value, 0x7fffffff, &v)) {
+            } else if (!strcmp(kv->key, "bootindex") && keyval_parse_uint(kv->value, 0x7fffffff, &v)) {
                 bootindex = (int)v;
             }
         }
@@ -792,13 +775,13 @@ static bool opt_device(CmdlineOptions *opts, const char *option, const char *arg
     for (guint i = 1; i < kvs->len; i++) {
         KeyVal *kv = kvs->pdata[i];
         if (!strcmp(kv->key, "iobase")) {
-            if (!parse_uint(kv->value, 0xffff, &iobase)) {
+            if (!keyval_parse_uint(kv->value, 0xffff, &iobase)) {
                 g_set_error(err, IOEMU_ERROR, 0, "%s: iobase=%s: expected a port number 0..0xffff",
                             option, kv->value);
                 return false;
             }
         } else if (!strcmp(kv->key, "iosize")) {
-            if (!parse_uint(kv->value, 0x10000, &iosize) || iosize == 0) {
+            if (!keyval_parse_uint(kv->value, 0x10000, &iosize) || iosize == 0) {
                 g_set_error(err, IOEMU_ERROR, 0, "%s: iosize=%s: expected a size 1..0x10000",
                             option, kv->value);
                 return false;

@@ -205,23 +205,6 @@ static bool config_get_bool(ChardevConfig *cfg, const char *key, bool *out, bool
     return true;
 }
 
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    guint64 v;
-
-    if (!s || !g_ascii_isdigit(*s)) {
-        return false;
-    }
-    errno = 0;
-    v = g_ascii_strtoull(s, &end, 0);
-    if (errno || *end || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 /* The error for an option the backend does not take; always false. */
 static bool config_reject_option(const ChardevConfig *cfg, const ChardevOpt *o, GError **err)
 {
@@ -1071,7 +1054,7 @@ static bool open_socket(Chardev *chr, ChardevConfig *cfg, GError **err)
     if (fdstr) {
         uint64_t fd;
 
-        if (!parse_uint(fdstr, INT32_MAX, &fd)) {
+        if (!keyval_parse_uint(fdstr, INT32_MAX, &fd)) {
             g_set_error(err, IOEMU_ERROR, 0, "chardev '%s': invalid fd '%s'", chr->id, fdstr);
             return false;
         }
@@ -1290,7 +1273,7 @@ static Chardev *chardev_open(ChardevConfig *cfg, GError **err)
 
         chr->kind = CHR_KIND_RINGBUF;
         ok = config_get_string(cfg, "size", &sizestr, err);
-        if (ok && sizestr && !parse_uint(sizestr, UINT32_MAX, &size)) {
+        if (ok && sizestr && !keyval_parse_uint(sizestr, UINT32_MAX, &size)) {
             g_set_error(err, IOEMU_ERROR, 0, "chardev '%s': invalid ringbuf size '%s'", cfg->id, sizestr);
             ok = false;
         }

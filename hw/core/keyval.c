@@ -2,6 +2,7 @@
 /* QEMU-style "a=b,c,d=e" option strings; see keyval.h. */
 #include "hw/core/keyval.h"
 
+#include <errno.h>
 #include <string.h>
 
 void keyval_free(gpointer p)
@@ -55,4 +56,21 @@ GPtrArray *keyval_split(const char *s, const char *implied_key)
     }
     g_string_free(item, TRUE);
     return out;
+}
+
+bool keyval_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    guint64 v;
+
+    if (!s || !g_ascii_isdigit(*s)) {
+        return false;
+    }
+    errno = 0;
+    v = g_ascii_strtoull(s, &end, 0);
+    if (errno || *end || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
 }

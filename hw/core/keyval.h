@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct KeyVal {
     char *key;
@@ -28,5 +29,11 @@ void keyval_free(gpointer kv);
  * one.  Never NULL; the array frees its items.
  */
 GPtrArray *keyval_split(const char *s, const char *implied_key);
+
+/*
+ * An option's number: starts with a digit (no sign, no blanks), then
+ * decimal, 0x hex or 0 octal to the end of the string, at most max.
+ */
+bool keyval_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -48,10 +48,34 @@ static void test_implied_key(void)
     check("", "guest", "guest=");
 }
 
+static void test_parse_uint(void)
+{
+    uint64_t v = 0;
+
+    g_assert_true(keyval_parse_uint("42", 100, &v));
+    g_assert_cmpuint(v, ==, 42);
+    g_assert_true(keyval_parse_uint("0x10", 100, &v));
+    g_assert_cmpuint(v, ==, 16);
+    g_assert_true(keyval_parse_uint("010", 100, &v));
+    g_assert_cmpuint(v, ==, 8);
+    g_assert_true(keyval_parse_uint("100", 100, &v));   /* max itself is allowed */
+    v = 7;
+    g_assert_false(keyval_parse_uint("101", 100, &v));
+    g_assert_false(keyval_parse_uint("", 100, &v));
+    g_assert_false(keyval_parse_uint(NULL, 100, &v));
+    g_assert_false(keyval_parse_uint("-1", UINT64_MAX, &v));
+    g_assert_false(keyval_parse_uint("+1", 100, &v));
+    g_assert_false(keyval_parse_uint(" 1", 100, &v));
+    g_assert_false(keyval_parse_uint("1k", 100, &v));
+    g_assert_false(keyval_parse_uint("99999999999999999999", UINT64_MAX, &v));
+    g_assert_cmpuint(v, ==, 7);                          /* untouched on failure */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/keyval/split", test_split);
     g_test_add_func("/keyval/implied-key", test_implied_key);
+    g_test_add_func("/keyval/parse-uint", test_parse_uint);
     return g_test_run();
 }
