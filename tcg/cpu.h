@@ -95,6 +95,8 @@ typedef struct TCGTargetOps {
     void (*do_interrupt)(TCGCPU *cpu);
     /* interrupt_request is nonzero: deliver what the CPU accepts now; true if the state changed. */
     bool (*exec_interrupt)(TCGCPU *cpu);
+    /* A trapcond fired: raise the guest exception for `code` at the instruction of retaddr (never returns). */
+    void (*trap)(TCGCPU *cpu, uint64_t code, uintptr_t retaddr);
 } TCGTargetOps;
 
 struct TCGCPU {
@@ -130,5 +132,7 @@ struct TCGCPU {
 /* Slow paths of guest_ld/guest_st (softmmu.c); retaddr identifies the instruction. */
 uint64_t tcg_helper_ld_mmu(TCGCPU *cpu, uint64_t addr, uint32_t oi, uintptr_t retaddr);
 void tcg_helper_st_mmu(TCGCPU *cpu, uint64_t addr, uint64_t val, uint32_t oi, uintptr_t retaddr);
+/* Out-of-line path of a trapcond that fired. */
+void tcg_helper_trap(TCGCPU *cpu, uint64_t code, uintptr_t retaddr) __attribute__((noreturn));
 
 #endif

@@ -159,6 +159,13 @@ TCGInterpExit tcg_interp(TCGContext *s, void *env, const TCGInterpHooks *hooks, 
                 i = label_pos[a[3]];
             }
             break;
+        case INDEX_op_trapcond:
+            if (tcg_cond_eval((TCGCond)a[2], t, rd(&in, a[0]), rd(&in, a[1]))) {
+                *value = a[3];
+                result = TCG_INTERP_TRAP;
+                goto out;
+            }
+            break;
         case INDEX_op_goto_tb:
             *value = a[0];
             result = TCG_INTERP_GOTO_TB;

@@ -14,6 +14,7 @@ typedef enum {
     TCG_INTERP_EXIT_TB,     /* value = exit_tb's constant */
     TCG_INTERP_GOTO_TB,     /* value = slot */
     TCG_INTERP_GOTO_PTR,    /* value = the pointer */
+    TCG_INTERP_TRAP,        /* a trapcond fired: value = its code (globals are in env) */
 } TCGInterpExit;
 
 typedef struct TCGInterpHooks {

@@ -462,7 +462,7 @@ void tcg_dump_ops(TCGContext *s, GString *out)
             for (unsigned c = 0; c < def->nb_cargs; c++, k++) {
                 g_string_append(out, first ? "" : ",");
                 first = false;
-                bool is_cond = (op->opc == INDEX_op_brcond && c == 0) ||
+                bool is_cond = ((op->opc == INDEX_op_brcond || op->opc == INDEX_op_trapcond) && c == 0) ||
                                ((op->opc == INDEX_op_setcond || op->opc == INDEX_op_negsetcond ||
                                  op->opc == INDEX_op_movcond) && c == 0);
                 bool is_label = (op->opc == INDEX_op_brcond && c == 1) || op->opc == INDEX_op_br;

@@ -344,6 +344,23 @@ void tcg_optimize(TCGContext *s)
                 }
                 continue;
             }
+            case INDEX_op_trapcond: {
+                /* A guard decided at translation time either vanishes or always fires. */
+                TCGv a = (TCGv)op->args[0], b = (TCGv)op->args[1];
+                TCGCond c = (TCGCond)op->args[2];
+                int r = -1;
+                if (is_const(&o, a) && is_const(&o, b)) {
+                    r = tcg_cond_eval(c, t, cval(&o, a), cval(&o, b));
+                } else if (are_copies(&o, a, b)) {
+                    r = cond_of_copies(c);
+                }
+                if (r == 0) {
+                    op->opc = INDEX_op_nop;
+                } else if (r == 1) {
+                    op->args[2] = TCG_COND_ALWAYS;
+                }
+                continue;
+            }
             case INDEX_op_setcond:
             case INDEX_op_negsetcond: {
                 TCGv a = (TCGv)op->args[1], b = (TCGv)op->args[2];

@@ -285,6 +285,12 @@ void tcg_helper_st_mmu(TCGCPU *cpu, uint64_t addr, uint64_t val, uint32_t oi, ui
     cpu->access_attr = 0;
 }
 
+void tcg_helper_trap(TCGCPU *cpu, uint64_t code, uintptr_t retaddr)
+{
+    cpu->ops->trap(cpu, code, retaddr);
+    abort();
+}
+
 void *tcg_guest_host_ptr(TCGCPU *cpu, uint64_t addr, uint64_t len, bool write, int mmu_idx, uintptr_t ra)
 {
     if (len == 0 || (addr & ~TCG_PAGE_MASK) + len > TCG_PAGE_SIZE) {

@@ -367,6 +367,16 @@ static inline void tcg_gen_guest_st(TCGContext *s, TCGv v, TCGv addr, TCGMemOpId
     tcg_gen_op3(s, INDEX_op_guest_st, (get_memop(oi) & MO_SIZE) == MO_64 ? TCG_I64 : TCG_I32, v, addr, oi);
 }
 
+/*
+ * A guard: if (a c b), the target raises its guest exception `code` at the
+ * current instruction (TCGTargetOps.trap); otherwise nothing happens.
+ * Cheaper than brcond around a call: the block is not split.
+ */
+static inline void tcg_gen_trapcond(TCGContext *s, TCGType t, TCGCond c, TCGv a, TCGv b, uint64_t code)
+{
+    tcg_gen_op4(s, INDEX_op_trapcond, t, a, b, c, code);
+}
+
 /* Control flow. */
 void tcg_gen_set_label(TCGContext *s, int label);
 static inline void tcg_gen_br(TCGContext *s, int label) { tcg_gen_op1(s, INDEX_op_br, TCG_I64, label); }

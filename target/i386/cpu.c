@@ -94,6 +94,26 @@ void x86_update_hflags(CPUX86State *env)
             }
         }
     }
+    /* Segment limits (SDM 5.3): none in 64-bit mode; flat 4 GiB expand-up segments need no check. */
+    for (int i = 0; i < 6; i++) {
+        const SegmentCache *sc = &env->segs[i];
+        bool expand_down = (sc->flags & DESC_S_MASK) && !(sc->flags & DESC_CS_MASK) && (sc->flags & DESC_E_MASK);
+        uint64_t lo = 0, hi = sc->limit;
+        if (expand_down) {
+            lo = (uint64_t)sc->limit + 1;
+            hi = (sc->flags & DESC_B_MASK) ? 0xffffffffu : 0xffffu;
+        }
+        if (lo > hi) {
+            /* Nothing is inside: any offset minus lo is huge. */
+            lo = 1ull << 33;
+            hi = lo;
+        }
+        env->seg_lim_lo[i] = lo;
+        env->seg_lim_span[i] = hi - lo;
+        if (!(h & HF_CS64) && (expand_down || sc->limit != 0xffffffffu)) {
+            h |= HF_SEG_LIMCHK(i);
+        }
+    }
     if (!(h & HF_PE) || (h & HF_VM) || !(h & HF_CS32)) {
         h |= HF_ADDSEG;
     } else if ((env->segs[R_DS].base | env->segs[R_ES].base | env->segs[R_SS].base) != 0) {
@@ -227,6 +247,10 @@ static void x86_get_tb_key(TCGCPU *cpu, uint64_t *pc, uint64_t *cs_base, uint32_
     *cs_base = env->segs[R_CS].base;
     *pc = (env->hflags & HF_CS64) ? env->eip : (uint32_t)(*cs_base + env->eip);
     *flags = env->hflags;
+    if (env->hflags & HF_SEG_LIMCHK(R_CS)) {
+        /* Outside 64-bit mode the base has 32 bits: the limit the block was checked against goes above. */
+        *cs_base |= (uint64_t)env->segs[R_CS].limit << 32;
+    }
 }
 
 static int x86_mmu_index_hook(TCGCPU *cpu, bool code)
@@ -270,7 +294,14 @@ static void x86_restore_state(TCGCPU *cpu, const TranslationBlock *tb, uint64_t 
     }
 }
 
+/* A translator guard fired (segment limit checks): code = vector | error code << 32. */
+static void x86_trap(TCGCPU *cpu, uint64_t code, uintptr_t ra)
+{
+    x86_raise_exception_err_ra(x86_env(cpu), (int)(code & 0xff), (int)(uint32_t)(code >> 32), ra);
+}
+
 const TCGTargetOps x86_tcg_ops = {
+    .trap = x86_trap,
     .get_tb_key = x86_get_tb_key,
     .mmu_index = x86_mmu_index_hook,
     .translate = x86_translate,

@@ -133,6 +133,13 @@ typedef struct SegmentCache {
 #define HF_AC            (1u << 19)   /* alignment checks armed (EFLAGS.AC and CR0.AM) */
 /* A data segment register that cannot be used (null in protected mode): bits 20-25 by register. */
 #define HF_SEG_UNUSABLE(seg) (1u << (20 + (seg)))
+/*
+ * A segment register whose accesses are checked against its limit (bits
+ * 26-31 by register): not in 64-bit mode, and not an expand-up segment
+ * with a 4 GiB limit.  The checks use seg_lim_lo/seg_lim_span; a checked
+ * CS also puts its limit in the block key (see x86_get_tb_key).
+ */
+#define HF_SEG_LIMCHK(seg)   (1u << (26 + (seg)))
 
 /* Lazy condition codes: what cc_dst/cc_src/cc_src2 hold (see cc_helper.c). */
 typedef enum {
@@ -181,6 +188,13 @@ typedef struct CPUX86State {
     uint32_t a20_mask_hi;       /* 0 or 1<<20: bit 20 of physical addresses forced off when A20 is off */
 
     SegmentCache segs[6];
+    /*
+     * Valid offsets of each segment as [lo, lo + span] (derived from segs
+     * by x86_update_hflags): an access of n bytes at offset off is inside
+     * when u = off - lo <= span and u + n - 1 <= span, in 64 bits (off
+     * below lo makes u huge; lo is at most 2^33).
+     */
+    uint64_t seg_lim_lo[6], seg_lim_span[6];
     SegmentCache ldt, tr, gdt, idt;
     uint64_t cr[5];             /* cr0, -, cr2, cr3, cr4 */
     uint64_t cr8;
@@ -216,6 +230,10 @@ static inline CPUX86State *x86_env(TCGCPU *cpu) { return (CPUX86State *)cpu; }
 #define X86_INT_NMI    (1 << 1)
 #define X86_INT_INIT   (1 << 2)
 #define X86_INT_SMI    (1 << 3)
+
+/* trapcond codes of the translator: vector | error code << 32. */
+#define X86_TRAP_GP0 13u
+#define X86_TRAP_SS0 12u
 
 /* Access attribute (TCGCPU.access_attr): a stack-segment reference (non-canonical: #SS, not #GP). */
 #define X86_ACCESS_SS 1

@@ -88,9 +88,40 @@ typedef struct StrCtx {
     uintptr_t ra;
 } StrCtx;
 
+/* Is the element at offset off inside segment seg's limit (see CPUX86State.seg_lim_lo)? */
+static bool str_in_limit(StrCtx *c, int seg, uint64_t off)
+{
+    CPUX86State *env = c->env;
+    if (!(env->hflags & HF_SEG_LIMCHK(seg))) {
+        return true;
+    }
+    uint64_t u = (off & c->amask) - env->seg_lim_lo[seg];
+    return u <= env->seg_lim_span[seg] && u + (uint64_t)c->size - 1 <= env->seg_lim_span[seg];
+}
+
+/* How many elements from off in direction dir are inside the limit (the fast paths stop there). */
+static uint64_t str_elems_in_limit(StrCtx *c, int seg, uint64_t off, int dir)
+{
+    CPUX86State *env = c->env;
+    if (!(env->hflags & HF_SEG_LIMCHK(seg))) {
+        return UINT64_MAX;
+    }
+    if (!str_in_limit(c, seg, off)) {
+        return 0;
+    }
+    off &= c->amask;
+    uint64_t lo = env->seg_lim_lo[seg], hi = lo + env->seg_lim_span[seg];
+    return dir > 0 ? (hi - (off + (uint64_t)c->size - 1)) / (uint64_t)c->size + 1
+                   : (off - lo) / (uint64_t)c->size + 1;
+}
+
+/* The linear address of the element at off: #GP(0) (#SS(0) for SS) beyond the segment limit. */
 static uint64_t seg_linear(StrCtx *c, int seg, uint64_t off)
 {
     CPUX86State *env = c->env;
+    if (!str_in_limit(c, seg, off)) {
+        x86_raise_exception_err_ra(env, seg == R_SS ? EXCP0C_STACK : EXCP0D_GPF, 0, c->ra);
+    }
     off &= c->amask;
     if (env->hflags & HF_CS64) {
         return (seg == R_FS || seg == R_GS) ? off + env->segs[seg].base : off;
@@ -172,8 +203,11 @@ void helper_rep_movs(CPUX86State *env, uint32_t desc)
         if (dir > 0) {
             uint64_t n = count;
             uint64_t ns = elems_in_page(&c, si, src, 1), nd = elems_in_page(&c, di, dst, 1);
+            uint64_t ls = str_elems_in_limit(&c, c.seg, si, 1), ld = str_elems_in_limit(&c, R_ES, di, 1);
             n = n < ns ? n : ns;
             n = n < nd ? n : nd;
+            n = n < ls ? n : ls;
+            n = n < ld ? n : ld;
             uint64_t bytes = n * (uint64_t)c.size;
             uint8_t *hs = tcg_guest_host_ptr(&env->tcg, src, bytes, false, c.mmu_idx, c.ra);
             uint8_t *hd = hs ? tcg_guest_host_ptr(&env->tcg, dst, bytes, true, c.mmu_idx, c.ra) : NULL;
@@ -225,8 +259,9 @@ void helper_rep_stos(CPUX86State *env, uint32_t desc)
         uint64_t di = env->regs[R_EDI];
         uint64_t dst = seg_linear(&c, R_ES, di);
         if (dir > 0) {
-            uint64_t n = count, nd = elems_in_page(&c, di, dst, 1);
+            uint64_t n = count, nd = elems_in_page(&c, di, dst, 1), ld = str_elems_in_limit(&c, R_ES, di, 1);
             n = n < nd ? n : nd;
+            n = n < ld ? n : ld;
             uint64_t bytes = n * (uint64_t)c.size;
             uint8_t *hd = tcg_guest_host_ptr(&env->tcg, dst, bytes, true, c.mmu_idx, c.ra);
             if (hd) {

@@ -63,6 +63,7 @@ typedef struct DisasContext {
     TranslationBlock *tb;
 
     uint64_t cs_base;
+    uint32_t cs_limit;          /* checked when flags has HF_SEG_LIMCHK(R_CS) */
     uint32_t flags;
     int max_insns, num_insns;
     int is_jmp;

@@ -633,11 +633,37 @@ static void gen_st(DisasContext *dc, int ot, TCGv v, TCGv addr)
 static void gen_gp0(DisasContext *dc);
 
 /*
+ * The limit check of an access of `size` bytes at offset `off` (zero-
+ * extended, truncated to the address size) through segment `seg`:
+ * #GP(0), or #SS(0) for the stack segment (SDM 5.3).  Emitted only for
+ * segments whose hflags bit says they are not flat.
+ */
+static void gen_check_limit(DisasContext *dc, int seg, TCGv off, unsigned size)
+{
+    if (dc->code64 || size == 0 || !(dc->flags & HF_SEG_LIMCHK(seg))) {
+        return;
+    }
+    uint64_t code = seg == R_SS ? X86_TRAP_SS0 : X86_TRAP_GP0;
+    TCGv lo = tmp(dc), span = tmp(dc), u = tmp(dc);
+    tcg_gen_ld(S, INDEX_op_ld64, lo, S->env, ENV_OFF(seg_lim_lo[seg]));
+    tcg_gen_sub(S, TCG_I64, u, off, lo);
+    tcg_gen_ld(S, INDEX_op_ld64, span, S->env, ENV_OFF(seg_lim_span[seg]));
+    /* The first byte (below lo, u is huge), then the last (u is small now: no wrap-around). */
+    tcg_gen_trapcond(S, TCG_I64, TCG_COND_GTU, u, span, code);
+    if (size > 1) {
+        TCGv t = tmp(dc);
+        tcg_gen_addi(S, TCG_I64, t, u, size - 1);
+        tcg_gen_trapcond(S, TCG_I64, TCG_COND_GTU, t, span, code);
+    }
+}
+
+/*
  * Linear address from an offset (already truncated to the address size)
  * and a segment: 64-bit mode adds only FS/GS bases; otherwise the base is
- * added (with 32-bit wrap-around) unless it is known to be zero.
+ * added (with 32-bit wrap-around) unless it is known to be zero.  `size`
+ * bytes from there are checked against the limit (0: no access, no check).
  */
-static TCGv gen_add_seg(DisasContext *dc, TCGv off, int seg)
+static TCGv gen_add_seg(DisasContext *dc, TCGv off, int seg, unsigned size)
 {
     TCGv a = tmp(dc);
 
@@ -653,6 +679,7 @@ static TCGv gen_add_seg(DisasContext *dc, TCGv off, int seg)
         /* A null segment in protected mode: any access through it is a #GP(0). */
         gen_gp0(dc);
     }
+    gen_check_limit(dc, seg, off, size);
     bool need_base = dc->addseg || seg == R_CS || seg == R_FS || seg == R_GS;
     if (need_base) {
         tcg_gen_add(S, TCG_I32, a, off, G_SEG_BASE + seg);
@@ -695,10 +722,10 @@ static int seg_for(DisasContext *dc, int def)
     return dc->override >= 0 ? dc->override : def;
 }
 
-/* Address of a data access at offset `off` (aflag-truncated) in segment `seg`. */
-static TCGv gen_lea_seg(DisasContext *dc, TCGv off, int seg)
+/* Address of a data access of `size` bytes at offset `off` (aflag-truncated) in segment `seg`. */
+static TCGv gen_lea_seg(DisasContext *dc, TCGv off, int seg, unsigned size)
 {
-    return gen_add_seg(dc, off, seg);
+    return gen_add_seg(dc, off, seg, size);
 }
 
 /* ---- operands ---- */
@@ -874,9 +901,13 @@ static TCGv gen_stack_off(DisasContext *dc, int64_t off)
     return t;
 }
 
-static TCGv gen_stack_addr(DisasContext *dc, TCGv off)
+/* The linear address of `size` bytes at stack offset `off` (limit-checked: #SS). */
+static TCGv gen_stack_addr(DisasContext *dc, TCGv off, unsigned size)
 {
     TCGv a = tmp(dc);
+    if (!dc->code64) {
+        gen_check_limit(dc, R_SS, off, size);
+    }
     if (dc->code64) {
         tcg_gen_mov(S, TCG_I64, a, off);
     } else if (dc->addseg || !dc->ss32) {
@@ -896,7 +927,7 @@ static void gen_set_sp(DisasContext *dc, TCGv newsp)
 static void gen_push(DisasContext *dc, int ot, TCGv val)
 {
     TCGv sp = gen_stack_off(dc, -(int64_t)(1 << ot));
-    gen_st_ss(dc, ot, val, gen_stack_addr(dc, sp), true);
+    gen_st_ss(dc, ot, val, gen_stack_addr(dc, sp, 1u << ot), true);
     gen_set_sp(dc, sp);
 }
 
@@ -904,7 +935,7 @@ static void gen_push(DisasContext *dc, int ot, TCGv val)
 static void gen_pop_load(DisasContext *dc, int ot, TCGv val)
 {
     TCGv sp = gen_stack_off(dc, 0);
-    gen_ld_ss(dc, ot, val, gen_stack_addr(dc, sp), true);
+    gen_ld_ss(dc, ot, val, gen_stack_addr(dc, sp, 1u << ot), true);
 }
 
 static void gen_pop_update(DisasContext *dc, int ot)
@@ -1283,14 +1314,14 @@ static TCGv gen_areg(DisasContext *dc, int reg)
     return t;
 }
 
-static TCGv gen_string_src_addr(DisasContext *dc)
+static TCGv gen_string_src_addr(DisasContext *dc, int ot)
 {
-    return gen_lea_seg(dc, gen_areg(dc, R_ESI), seg_for(dc, R_DS));
+    return gen_lea_seg(dc, gen_areg(dc, R_ESI), seg_for(dc, R_DS), 1u << ot);
 }
 
-static TCGv gen_string_dst_addr(DisasContext *dc)
+static TCGv gen_string_dst_addr(DisasContext *dc, int ot)
 {
-    return gen_add_seg(dc, gen_areg(dc, R_EDI), R_ES);
+    return gen_add_seg(dc, gen_areg(dc, R_EDI), R_ES, 1u << ot);
 }
 
 /* reg += DF * size, within the address size. */
@@ -1309,26 +1340,26 @@ static void gen_string_once(DisasContext *dc, int mnem, int ot)
 
     switch (mnem) {
     case X86_MOVS:
-        gen_ld(dc, ot, v, gen_string_src_addr(dc));
-        gen_st(dc, ot, v, gen_string_dst_addr(dc));
+        gen_ld(dc, ot, v, gen_string_src_addr(dc, ot));
+        gen_st(dc, ot, v, gen_string_dst_addr(dc, ot));
         gen_string_advance(dc, R_ESI, ot);
         gen_string_advance(dc, R_EDI, ot);
         break;
     case X86_STOS:
         gen_read_gpr(dc, ot, v, R_EAX);
-        gen_st(dc, ot, v, gen_string_dst_addr(dc));
+        gen_st(dc, ot, v, gen_string_dst_addr(dc, ot));
         gen_string_advance(dc, R_EDI, ot);
         break;
     case X86_LODS:
-        gen_ld(dc, ot, v, gen_string_src_addr(dc));
+        gen_ld(dc, ot, v, gen_string_src_addr(dc, ot));
         gen_write_gpr(dc, ot, R_EAX, v);
         gen_string_advance(dc, R_ESI, ot);
         break;
     case X86_CMPS: {
         TCGv r = tmp(dc);
         /* ES:rDI is read first (what hardware does: it decides which fault is reported). */
-        gen_ld(dc, ot, w, gen_string_dst_addr(dc));
-        gen_ld(dc, ot, v, gen_string_src_addr(dc));
+        gen_ld(dc, ot, w, gen_string_dst_addr(dc, ot));
+        gen_ld(dc, ot, v, gen_string_src_addr(dc, ot));
         tcg_gen_sub(S, ty(ot), r, v, w);
         gen_ext(dc, ot, r, r);
         gen_string_advance(dc, R_ESI, ot);
@@ -1340,7 +1371,7 @@ static void gen_string_once(DisasContext *dc, int mnem, int ot)
     case X86_SCAS: {
         TCGv r = tmp(dc);
         gen_read_gpr(dc, ot, v, R_EAX);
-        gen_ld(dc, ot, w, gen_string_dst_addr(dc));
+        gen_ld(dc, ot, w, gen_string_dst_addr(dc, ot));
         tcg_gen_sub(S, ty(ot), r, v, w);
         gen_ext(dc, ot, r, r);
         gen_string_advance(dc, R_EDI, ot);
@@ -1374,10 +1405,10 @@ static void gen_string(DisasContext *dc, int mnem, int ot)
             if (mnem == X86_INS) {
                 /* The destination is probed by the store after the read (SDM INS: the port is read first). */
                 tcg_gen_callN(S, &helper_info_in, v, S->env, port, cst(dc, 1u << ot));
-                gen_st(dc, ot, v, gen_string_dst_addr(dc));
+                gen_st(dc, ot, v, gen_string_dst_addr(dc, ot));
                 gen_string_advance(dc, R_EDI, ot);
             } else {
-                gen_ld(dc, ot, v, gen_string_src_addr(dc));
+                gen_ld(dc, ot, v, gen_string_src_addr(dc, ot));
                 tcg_gen_callN(S, &helper_info_out, -1, S->env, port, cst(dc, 1u << ot), v);
                 gen_string_advance(dc, R_ESI, ot);
             }
@@ -1594,7 +1625,7 @@ static void gen_enter(DisasContext *dc, int esp_addend, int level)
     /* Push rBP. */
     sp = gen_stack_off(dc, -(int64_t)(1 << ot));
     gen_read_gpr(dc, ot, bp, R_EBP);
-    gen_st(dc, ot, bp, gen_stack_addr(dc, sp));
+    gen_st_ss(dc, ot, bp, gen_stack_addr(dc, sp, 1u << ot), true);
     tcg_gen_mov(S, TCG_I64, fp, sp);
     if (level) {
         gen_update_cc_op(dc);
@@ -1614,7 +1645,7 @@ static void gen_leave(DisasContext *dc)
     int sa = stack_aflag(dc);
 
     gen_ext(dc, sa, bp, G_REG(R_EBP));
-    gen_ld(dc, ot, v, gen_stack_addr(dc, bp));
+    gen_ld_ss(dc, ot, v, gen_stack_addr(dc, bp, 1u << ot), true);
     tcg_gen_addi(S, sa == MO_64 ? TCG_I64 : TCG_I32, nsp, bp, 1u << ot);
     gen_set_sp(dc, nsp);
     gen_write_gpr(dc, ot, R_EBP, v);
@@ -2148,7 +2179,7 @@ static void gen_insn(DisasContext *dc)
                 tcg_gen_mov(S, TCG_I64, old_sp, G_REG(R_ESP));
                 gen_pop_update(dc, push_ot(dc));
                 TCGv off = gen_ea_offset(dc);
-                dc->A0 = gen_lea_seg(dc, off, seg_for(dc, dc->mem_def_seg));
+                dc->A0 = gen_lea_seg(dc, off, seg_for(dc, dc->mem_def_seg), 1u << push_ot(dc));
                 tcg_gen_mov(S, TCG_I64, G_REG(R_ESP), old_sp);
             }
             gen_st_op(dc, &o[0], t0);
@@ -2182,7 +2213,7 @@ static void gen_insn(DisasContext *dc)
             } else {
                 gen_read_gpr(dc, pot, v, i);
             }
-            gen_st(dc, pot, v, gen_stack_addr(dc, off));
+            gen_st_ss(dc, pot, v, gen_stack_addr(dc, off, 1u << pot), true);
         }
         gen_set_sp(dc, gen_stack_off(dc, -(int64_t)(8 << pot)));
         break;
@@ -2198,7 +2229,7 @@ static void gen_insn(DisasContext *dc)
             }
             vals[r] = tmp(dc);
             TCGv off = gen_stack_off(dc, (int64_t)((7 - r) << pot));
-            gen_ld(dc, pot, vals[r], gen_stack_addr(dc, off));
+            gen_ld_ss(dc, pot, vals[r], gen_stack_addr(dc, off, 1u << pot), true);
         }
         TCGv nsp = gen_stack_off(dc, 8 << pot);
         for (int r = 0; r < 8; r++) {
@@ -2237,7 +2268,7 @@ static void gen_insn(DisasContext *dc)
         tcg_gen_add(S, TCG_I64, off, G_REG(R_EBX), al);
         gen_ext(dc, dc->aflag, off, off);
         t0 = tmp(dc);
-        gen_ld(dc, MO_8, t0, gen_lea_seg(dc, off, seg_for(dc, R_DS)));
+        gen_ld(dc, MO_8, t0, gen_lea_seg(dc, off, seg_for(dc, R_DS), 1));
         gen_write_gpr(dc, MO_8, R_EAX, t0);
         break;
     }
@@ -2961,6 +2992,38 @@ static bool decode_operand(DisasContext *dc, X86Op *op, X86OpSpec spec)
     }
 }
 
+/*
+ * How many bytes at the memory operand the instruction accesses, for the
+ * segment limit check: the operand's size, the pieces of far pointers,
+ * bounds and descriptor-table registers together; 0 for the forms that
+ * compute an address without accessing it (hint NOPs, INVLPG).
+ */
+static unsigned mem_extent(DisasContext *dc, int mnem)
+{
+    unsigned size = 1;
+    for (int i = 0; i < 3; i++) {
+        if (dc->op[i].kind == OPK_MEM) {
+            size = 1u << (dc->op[i].ot & MO_SIZE);
+            break;
+        }
+    }
+    switch (mnem) {
+    case X86_NOP: case X86_INVLPG:
+        return 0;
+    case X86_LES: case X86_LDS: case X86_LSS: case X86_LFS: case X86_LGS:
+    case X86_CALLF_IND: case X86_JMPF_IND:
+        return size + 2;
+    case X86_BOUND:
+        return size * 2;
+    case X86_SGDT: case X86_SIDT: case X86_LGDT: case X86_LIDT:
+        return 6;
+    case X86_GRP9:
+        return 8;
+    default:
+        return size;
+    }
+}
+
 static void disas_insn(DisasContext *dc)
 {
     int b;
@@ -3123,7 +3186,7 @@ prefixes_done:
     dc->mem_seg = dc->has_mem ? seg_for(dc, dc->mem_def_seg) : -1;
     if (dc->has_mem && ent.mnem != X86_LEA) {
         TCGv off = gen_ea_offset(dc);
-        dc->A0 = gen_lea_seg(dc, off, dc->mem_seg);
+        dc->A0 = gen_lea_seg(dc, off, dc->mem_seg, mem_extent(dc, ent.mnem));
     }
     gen_insn(dc);
 }
@@ -3143,7 +3206,25 @@ static bool translate_one(DisasContext *dc)
         gen_gp0(dc);
         return true;
     }
+    /* Instruction fetch beyond the CS limit: #GP(0) (SDM 5.3), before anything is fetched or after decoding. */
+    bool cs_checked = (dc->flags & HF_SEG_LIMCHK(R_CS)) != 0;
+    if (cs_checked && dc->eip > dc->cs_limit) {
+        gen_gp0(dc);
+        return true;
+    }
+    int saved_cc_op = dc->cc_op;
+    bool saved_dirty = dc->cc_op_dirty;
+    TCGv saved_srcT = dc->cc_srcT;
     disas_insn(dc);
+    if (cs_checked && dc->next_eip - 1 > dc->cs_limit) {
+        S->nb_ops = dc->ops_start;
+        dc->cc_op = saved_cc_op;
+        dc->cc_op_dirty = saved_dirty;
+        dc->cc_srcT = saved_srcT;
+        tcg_gen_insn_start(S, dc->eip, dc->cc_op == CC_OP_DYNAMIC ? CC_OP_DYNAMIC : (uint64_t)dc->cc_op);
+        dc->is_jmp = DISAS_NEXT;
+        gen_gp0(dc);
+    }
     return true;
 }
 
@@ -3157,7 +3238,9 @@ static void init_disas_context(DisasContext *dc, TCGCPU *cpu, TCGContext *s, Tra
     dc->env = env;
     dc->cpu = cpu;
     dc->tb = tb;
-    dc->cs_base = tb->cs_base;
+    /* A checked CS has its limit above the 32-bit base in the key (x86_get_tb_key). */
+    dc->cs_base = (f & HF_SEG_LIMCHK(R_CS)) ? (uint32_t)tb->cs_base : tb->cs_base;
+    dc->cs_limit = (uint32_t)(tb->cs_base >> 32);
     dc->flags = f;
     dc->pe = (f & HF_PE) != 0;
     dc->vm86 = (f & HF_VM) != 0;
@@ -3172,7 +3255,7 @@ static void init_disas_context(DisasContext *dc, TCGCPU *cpu, TCGContext *s, Tra
     dc->cc_op = CC_OP_DYNAMIC;
     dc->cc_op_dirty = false;
     dc->cc_srcT = -1;
-    dc->next_eip = tb->pc - tb->cs_base;
+    dc->next_eip = tb->pc - dc->cs_base;
     if (!dc->code64) {
         dc->next_eip = (uint32_t)dc->next_eip;
     }
@@ -3294,7 +3377,7 @@ void x86_translate(TCGCPU *cpu, TCGContext *s, TranslationBlock *tb, int max_ins
                 }
             }
         }
-        tcg_disas_x86(str, buf, n, tb->pc - tb->cs_base, dc->code64 ? 64 : dc->code32 ? 32 : 16);
+        tcg_disas_x86(str, buf, n, tb->pc - dc->cs_base, dc->code64 ? 64 : dc->code32 ? 32 : 16);
         log_printf("IN: cs_base 0x%llx flags 0x%x\n%s\n", (unsigned long long)tb->cs_base, tb->flags, str->str);
         g_string_free(str, true);
     }

@@ -345,6 +345,13 @@ typedef struct SlowPath {
     uint8_t *done;          /* back into the block */
 } SlowPath;
 
+/* The out-of-line call of a trapcond that fired. */
+typedef struct TrapPath {
+    uint8_t *jcc_rel32;     /* the guard's jcc to patch */
+    uint64_t code;
+    uint8_t *ret;           /* the return address reported: just after the jcc */
+} TrapPath;
+
 typedef struct RA {
     TCGContext *s;
     const TCGBackend *be;
@@ -352,6 +359,7 @@ typedef struct RA {
     int reg_to_temp[16];
     uint16_t frame_used[FRAME_SLOTS / 16];
     GArray *slow;           /* SlowPath */
+    GArray *traps;          /* TrapPath */
     GArray *insn_start;     /* uint32_t host offsets */
     GArray *insn_data;      /* uint64_t pairs */
     GArray *insn_len;       /* uint8_t */
@@ -1011,6 +1019,23 @@ static void emit_slow_path(RA *ra, const SlowPath *sp)
     emit_jmp_abs_rel32(e, OPC_JMP_long, sp->done);
 }
 
+/* A trapcond's target: env, code and the guard's address to the (non-returning) trap helper. */
+static void emit_trap_path(RA *ra, const TrapPath *tp)
+{
+    Emit *e = &ra->e;
+
+    if (tp->jcc_rel32 + 4 <= e->end) {
+        uint32_t v = (uint32_t)(int32_t)(e->p - (tp->jcc_rel32 + 4));
+        memcpy(tp->jcc_rel32, &v, 4);
+    }
+    emit_mov_rr(e, TCG_I64, RDI, TCG_AREG0);
+    emit_movi(e, TCG_I64, RSI, tp->code);
+    emit_movi(e, TCG_I64, RDX, (uintptr_t)tp->ret);
+    emit_call(e, (const void *)tcg_helper_trap);
+    b1(e, 0x0f);            /* ud2: the helper does not return */
+    b1(e, 0x0b);
+}
+
 /* Caller-saved registers holding values still needed after the current op. */
 static uint16_t live_clobbered_regs(RA *ra, uint16_t except)
 {
@@ -1498,6 +1523,45 @@ static void emit_op(RA *ra, const TCGOp *op, const OpArgs *a)
 
 /* ---- special ops ---- */
 
+/* trapcond: compare, and a jcc to an out-of-line call that raises the guest exception. */
+static void gen_trapcond(RA *ra, const TCGOp *op)
+{
+    Emit *e = &ra->e;
+    TCGType t = (TCGType)op->type;
+    TCGTemp *x = T(ra, op->args[0]), *y = T(ra, op->args[1]);
+    TCGCond c = (TCGCond)op->args[2];
+    TrapPath tp = { .code = op->args[3] };
+    uint64_t yv = 0;
+
+    if (c == TCG_COND_NEVER) {
+        return;
+    }
+    /* The exception must find every global in memory. */
+    sync_globals(ra);
+    int xr = temp_load(ra, x, ALLOC_REGS, 0), yr = -1;
+    bool yc = temp_const_val(y, &yv) && (t == TCG_I32 || fits_s32((int64_t)yv));
+    if (!yc) {
+        yr = temp_load(ra, y, ALLOC_REGS, REG_BIT(xr) & ~(x == y ? REG_BIT(xr) : 0));
+    }
+    if (c == TCG_COND_ALWAYS) {
+        b1(e, OPC_JMP_long);
+    } else {
+        emit_cmp(e, t, c, xr, yc, t == TCG_I32 ? (int32_t)yv : (int64_t)yv, yr);
+        b1(e, 0x0f);
+        b1(e, 0x80 + tcg_cond_to_jcc[c]);
+    }
+    tp.jcc_rel32 = e->p;
+    b4(e, 0);
+    tp.ret = e->p;
+    g_array_append_val(ra->traps, tp);
+    if (op->life & DEAD_ARG(0)) {
+        temp_dead(ra, x);
+    }
+    if (op->life & DEAD_ARG(1)) {
+        temp_dead(ra, y);
+    }
+}
+
 static void gen_guest_mem(RA *ra, const TCGOp *op)
 {
     bool is_store = op->opc == INDEX_op_guest_st;
@@ -1840,6 +1904,7 @@ int tcg_gen_code(TCGContext *s, const TCGBackend *be, uint8_t *buf, size_t size,
     memset(out, 0, sizeof(*out));
     ra.e = (Emit){ .start = buf, .p = buf, .end = buf + size };
     ra.slow = g_array_new(false, false, sizeof(SlowPath));
+    ra.traps = g_array_new(false, false, sizeof(TrapPath));
     ra.insn_start = g_array_new(false, false, sizeof(uint32_t));
     ra.insn_data = g_array_new(false, false, sizeof(uint64_t));
     ra.insn_len = g_array_new(false, false, sizeof(uint8_t));
@@ -1931,6 +1996,9 @@ int tcg_gen_code(TCGContext *s, const TCGBackend *be, uint8_t *buf, size_t size,
         case INDEX_op_guest_st:
             gen_guest_mem(&ra, op);
             break;
+        case INDEX_op_trapcond:
+            gen_trapcond(&ra, op);
+            break;
         case INDEX_op_mov:
             gen_mov(&ra, op);
             break;
@@ -1945,6 +2013,9 @@ int tcg_gen_code(TCGContext *s, const TCGBackend *be, uint8_t *buf, size_t size,
     size_t main_size = (size_t)(ra.e.p - ra.e.start);
     for (guint i = 0; i < ra.slow->len && !ra.e.overflow; i++) {
         emit_slow_path(&ra, &g_array_index(ra.slow, SlowPath, i));
+    }
+    for (guint i = 0; i < ra.traps->len && !ra.e.overflow; i++) {
+        emit_trap_path(&ra, &g_array_index(ra.traps, TrapPath, i));
     }
 
     /* Free any relocation lists left by a failed generation. */
@@ -1972,5 +2043,6 @@ int tcg_gen_code(TCGContext *s, const TCGBackend *be, uint8_t *buf, size_t size,
     out->insn_len = (uint8_t *)g_array_free(ra.insn_len, false);
     g_array_free(ra.insn_start, true);
     g_array_free(ra.slow, true);
+    g_array_free(ra.traps, true);
     return ret;
 }

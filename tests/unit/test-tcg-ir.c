@@ -9,6 +9,7 @@
  * without and with optimisation -- and must leave identical state.
  */
 #include <glib.h>
+#include <setjmp.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -71,7 +72,21 @@ static int test_mmu_index(TCGCPU *cpu, bool code)
     return 0;
 }
 
+/* A trapcond that fired: back to run_one with its code. */
+#define TRAP_RESULT 0x7700000000000000ull
+static sigjmp_buf trap_jb;
+static uint64_t trap_code;
+static unsigned traps_fired;        /* by generated code */
+
+static void test_trap(TCGCPU *cpu, uint64_t code, uintptr_t ra)
+{
+    trap_code = code;
+    g_assert_cmpuint(ra, !=, 0);
+    siglongjmp(trap_jb, 1);
+}
+
 static const TCGTargetOps test_ops = {
+    .trap = test_trap,
     .mmu_index = test_mmu_index,
     .tlb_fill = test_tlb_fill,
     .phys_host_page = test_phys_host_page,
@@ -274,7 +289,11 @@ static uint64_t run_one(int how, void (*build)(TCGContext *, Globals *, void *),
     }
     if (how == RUN_INTERP || how == RUN_INTERP_OPT) {
         TCGInterpExit x = tcg_interp(s, env, &hooks, &result);
-        g_assert_cmpint(x, ==, TCG_INTERP_EXIT_TB);
+        if (x == TCG_INTERP_TRAP) {
+            result |= TRAP_RESULT;
+        } else {
+            g_assert_cmpint(x, ==, TCG_INTERP_EXIT_TB);
+        }
     } else {
         Runner *r = runner();
         TCGCodeOut out;
@@ -284,7 +303,12 @@ static uint64_t run_one(int how, void (*build)(TCGContext *, Globals *, void *),
         if (dump) {
             tcg_disas_host(dump, code, out.size);
         }
-        result = tcg_exec_code(&r->be, env, code);
+        if (sigsetjmp(trap_jb, 0) == 0) {
+            result = tcg_exec_code(&r->be, env, code);
+        } else {
+            result = TRAP_RESULT | trap_code;
+            traps_fired++;
+        }
         tcg_code_out_free(&out);
     }
     free_ctx(s);
@@ -641,6 +665,17 @@ static void gen_random_op(Gen *g)
         define_ebbs(g);
         break;
     }
+    case 25:
+        /* A guard: mostly one that seldom fires, as bounds checks are. */
+        if (g_rand_int_range(g->r, 0, 4) == 0) {
+            tcg_gen_trapcond(s, t, rnd_cond(g), pick_src(g), pick_src(g), g_rand_int(g->r));
+        } else {
+            bool eq = g_rand_boolean(g->r);
+            uint64_t lim = eq ? rnd64(g) : ~(uint64_t)g_rand_int_range(g->r, 0, 4096);
+            tcg_gen_trapcond(s, t, eq ? TCG_COND_EQ : TCG_COND_GTU, pick_src(g), tcg_const(s, lim),
+                             g_rand_int(g->r));
+        }
+        break;
     case 24:
         tcg_gen_discard(s, g->ebb[g_rand_int_range(g->r, 0, NB_EBB)]);
         /* Redefine so later reads stay defined. */
@@ -694,6 +729,9 @@ static void test_random(gconstpointer data)
         }
         check_all_ways(build_random, &p, p.seed);
     }
+    /* Some guards fired (and left the same state as the interpreter's). */
+    g_assert_cmpuint(traps_fired, >, 0);
+    g_test_message("%u generated-code runs ended in a trap", traps_fired);
 }
 
 /* Constant folding really folds: a chain of constant ops leaves one move. */

@@ -2,11 +2,13 @@
 /*
  * The x86 front end on hand-assembled snippets: real mode, 32-bit and
  * 64-bit code, lazy flags across blocks, exceptions with exact state,
- * self-modifying code, page faults, REP strings, port IO permission.
+ * self-modifying code, page faults, REP strings, port IO permission,
+ * segment limits.
  * (Random instruction sequences against the host CPU are in tests/tcg.)
  */
 #include <glib.h>
 
+#include "hw/core/log.h"
 #include "tests/tcg/x86-harness.h"
 
 #define CODE 0x1000u
@@ -290,9 +292,127 @@ static void test_io_permission(void)
     xtm_free(m);
 }
 
+/*
+ * Segment limits (SDM 5.3): data accesses past an expand-up limit or below
+ * an expand-down one are #GP(0), stack accesses #SS(0), instructions
+ * reaching past the CS limit #GP(0); the faulting instruction's state is
+ * exact and REP strings stop at the last element inside.
+ */
+static void test_segment_limits(void)
+{
+    enum { DATA16 = XTM_DATA_FLAGS & ~(DESC_G_MASK) };
+    CPUX86State *env;
+    Xtm *m;
+
+    /* Expand-up DS with limit 0x2fff: a dword at 0x2ffc is inside, one at 0x2ffd is not. */
+    static const uint8_t up[] = {
+        0xa1, 0xfc, 0x2f, 0x00, 0x00, /* mov eax, [0x2ffc] */
+        0x8b, 0x1d, 0xfd, 0x2f, 0x00, 0x00, /* mov ebx, [0x2ffd]  -> #GP(0) */
+        0xf4,
+    };
+    m = flat32(up, sizeof(up), 0);
+    env = m->env;
+    xtm_set_seg(env, R_DS, 0x10, 0, 0x2fff, DATA16);
+    xtm_write(m, 0x2ffc, "\x11\x22\x33\x44", 4);
+    env->regs[R_EBX] = 0xb0b0;
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmpint(m->error_code, ==, 0);
+    g_assert_cmphex(env->eip, ==, CODE + 5);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x44332211);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0xb0b0);
+    xtm_free(m);
+
+    /* Expand-down ES (32-bit) with limit 0x2fff: offsets from 0x3000 up are valid. */
+    static const uint8_t down[] = {
+        0x26, 0xa1, 0x00, 0x30, 0x00, 0x00, /* mov eax, es:[0x3000] */
+        0x26, 0xa3, 0xfe, 0x2f, 0x00, 0x00, /* mov es:[0x2ffe], eax  -> #GP(0) */
+        0xf4,
+    };
+    m = flat32(down, sizeof(down), 0);
+    env = m->env;
+    xtm_set_seg(env, R_ES, 0x10, 0, 0x2fff, DATA16 | DESC_E_MASK);
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmphex(env->eip, ==, CODE + 6);
+    xtm_free(m);
+
+    /* SS limit 0x7fff: a push reaching 0x8001 is #SS(0) with ESP unchanged; a later valid one works. */
+    static const uint8_t stack[] = {
+        0x50,                         /* push eax  -> #SS(0) */
+        0xf4,
+    };
+    m = flat32(stack, sizeof(stack), 0);
+    env = m->env;
+    xtm_set_seg(env, R_SS, 0x10, 0, 0x7fff, DATA16);
+    env->regs[R_ESP] = 0x8002;
+    g_assert_cmpint(xtm_run(m), ==, EXCP0C_STACK);
+    g_assert_cmpint(m->error_code, ==, 0);
+    g_assert_cmphex(env->eip, ==, CODE);
+    g_assert_cmphex(env->regs[R_ESP], ==, 0x8002);
+    env->regs[R_ESP] = 0x8000;
+    g_assert_cmpint(xtm_run(m), ==, -1);
+    g_assert_cmphex(env->regs[R_ESP], ==, 0x7ffc);
+    xtm_free(m);
+
+    /* CS limit CODE + 6: the 5-byte mov at CODE + 5 reaches past it. */
+    static const uint8_t cs[] = {
+        0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
+        0xbb, 0x02, 0x00, 0x00, 0x00, /* mov ebx, 2  -> #GP(0) */
+        0xf4,
+    };
+    m = flat32(cs, sizeof(cs), 0);
+    env = m->env;
+    xtm_set_seg(env, R_CS, 0x08, 0, CODE + 6, (XTM_CODE_FLAGS & ~DESC_G_MASK) | DESC_B_MASK);
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmphex(env->eip, ==, CODE + 5);
+    g_assert_cmphex(env->regs[R_EAX], ==, 1);
+    /* The same code with a larger limit runs through (blocks are keyed by the CS limit). */
+    xtm_set_seg(env, R_CS, 0x08, 0, 0xfffff, (XTM_CODE_FLAGS & ~DESC_G_MASK) | DESC_B_MASK);
+    env->eip = CODE;
+    g_assert_cmpint(xtm_run(m), ==, -1);
+    g_assert_cmphex(env->regs[R_EBX], ==, 2);
+    xtm_free(m);
+
+    /* REP STOSB into ES limit 0x30ff: stops with #GP(0) at the first byte past it, counts exact. */
+    static const uint8_t rep[] = {
+        0xbf, 0x00, 0x30, 0x00, 0x00, /* mov edi, 0x3000 */
+        0xb9, 0x00, 0x02, 0x00, 0x00, /* mov ecx, 0x200 */
+        0xb0, 0x5a,                   /* mov al, 0x5a */
+        0xf3, 0xaa,                   /* rep stosb  -> #GP(0) at edi 0x3100 */
+        0xf4,
+    };
+    m = flat32(rep, sizeof(rep), 0);
+    env = m->env;
+    xtm_set_seg(env, R_ES, 0x10, 0, 0x30ff, DATA16);
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmphex(env->eip, ==, CODE + 12);
+    g_assert_cmphex(env->regs[R_EDI], ==, 0x3100);
+    g_assert_cmphex(env->regs[R_ECX], ==, 0x100);
+    g_assert_cmphex(xtm_host(m, 0x30ff)[0], ==, 0x5a);
+    g_assert_cmphex(xtm_host(m, 0x3100)[0], ==, 0);
+    xtm_free(m);
+
+    /* Real mode: a word at offset 0xffff is past the 64 KiB limit (#GP); a byte there is fine. */
+    static const uint8_t real[] = {
+        0xa0, 0xff, 0xff,             /* mov al, [0xffff] */
+        0xa1, 0xff, 0xff,             /* mov ax, [0xffff]  -> #GP(0) */
+        0xf4,
+    };
+    m = real_mode(real, sizeof(real));
+    env = m->env;
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmphex(env->eip, ==, CODE + 3);
+    xtm_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* IOEMU_LOG=in_asm,op,out_asm: the -d log of every block, for debugging a failure. */
+    char *log_err = NULL;
+    if (!log_apply_env(&log_err)) {
+        g_printerr("IOEMU_LOG: %s\n", log_err);
+        g_free(log_err);
+    }
     g_test_add_func("/tcg/x86/real-mode/basic", test_real_mode_basic);
     g_test_add_func("/tcg/x86/real-mode/int", test_real_mode_int);
     g_test_add_func("/tcg/x86/flat32/flags", test_flat32_flags);
@@ -301,5 +421,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/x86/rep-strings", test_rep_strings);
     g_test_add_func("/tcg/x86/long-mode", test_long_mode);
     g_test_add_func("/tcg/x86/io-permission", test_io_permission);
+    g_test_add_func("/tcg/x86/segment-limits", test_segment_limits);
     return g_test_run();
 }
