@@ -4,9 +4,9 @@
  * checks (SDM vol. 2, MOV/POP; vol. 3A 5.5-5.8), far JMP/CALL/RET and IRET
  * within and across privilege levels, call gates, interrupt delivery
  * through the IDT (6.12, 6.14), LLDT/LTR/LAR/LSL/VERR/VERW/ARPL, and the
- * fast system calls (SYSCALL/SYSRET, SYSENTER/SYSEXIT).  Task switches
- * (task gates, TSS descriptors in far transfers) are not implemented: they
- * raise #GP and log as unimplemented.
+ * fast system calls (SYSCALL/SYSRET, SYSENTER/SYSEXIT), and task switches
+ * (far JMP/CALL to a TSS or task gate, task gates in the IDT, IRET with NT;
+ * 32- and 16-bit TSSs; none in IA-32e mode).
  */
 #include <string.h>
 
@@ -210,6 +210,259 @@ static void set_esp(CPUX86State *env, uint64_t sp, uint64_t mask)
     }
 }
 
+/* ---- task switches (SDM vol. 3A, 7.3) ---- */
+
+enum { SWITCH_TSS_JMP, SWITCH_TSS_IRET, SWITCH_TSS_CALL };
+
+#define DESC_TSS_BUSY_MASK (1u << 9)
+
+static void raise_ts(CPUX86State *env, uint32_t selector, uintptr_t ra)
+{
+    x86_raise_exception_err_ra(env, EXCP0A_TSS, (int)(selector & 0xfffc), ra);
+}
+
+/* Set or clear the busy bit of the TSS descriptor `selector` in the GDT. */
+static void set_tss_busy(CPUX86State *env, uint32_t selector, bool busy, uintptr_t ra)
+{
+    uint64_t addr = env->gdt.base + (selector & ~7u) + 4;
+    uint32_t e2 = (uint32_t)x86_ld_kernel(env, addr, MO_32, ra);
+    e2 = busy ? (e2 | DESC_TSS_BUSY_MASK) : (e2 & ~DESC_TSS_BUSY_MASK);
+    x86_st_kernel(env, addr, e2, MO_32, ra);
+}
+
+/*
+ * A segment register of the new task (SDM 7.3, step 12 and table 7-1's
+ * checks): faults are #TS with the selector (#NP, #SS for SS, when not
+ * present), raised in the context of the new task.
+ */
+static void tss_load_seg(CPUX86State *env, int seg, uint32_t selector, int cpl, uintptr_t ra)
+{
+    uint32_t e1, e2;
+
+    selector &= 0xffff;
+    if ((selector & 0xfffc) == 0) {
+        if (seg == R_CS || seg == R_SS) {
+            raise_ts(env, selector, ra);
+        }
+        x86_load_seg_cache(env, seg, selector, 0, 0, 0);
+        return;
+    }
+    if (!load_descriptor(env, selector, &e1, &e2, ra) || !(e2 & DESC_S_MASK)) {
+        raise_ts(env, selector, ra);
+    }
+    int rpl = selector & 3;
+    int dpl = (e2 >> DESC_DPL_SHIFT) & 3;
+    if (seg == R_CS) {
+        if (!(e2 & DESC_CS_MASK) || ((e2 & DESC_C_MASK) ? dpl > rpl : dpl != rpl)) {
+            raise_ts(env, selector, ra);
+        }
+    } else if (seg == R_SS) {
+        if ((e2 & DESC_CS_MASK) || !(e2 & DESC_W_MASK) || dpl != cpl || rpl != cpl) {
+            raise_ts(env, selector, ra);
+        }
+    } else {
+        if ((e2 & DESC_CS_MASK) && !(e2 & DESC_R_MASK)) {
+            raise_ts(env, selector, ra);
+        }
+        if ((!(e2 & DESC_CS_MASK) || !(e2 & DESC_C_MASK)) && (dpl < cpl || dpl < rpl)) {
+            raise_ts(env, selector, ra);
+        }
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        x86_raise_exception_err_ra(env, seg == R_SS ? EXCP0C_STACK : EXCP0B_NOSEG, (int)(selector & 0xfffc), ra);
+    }
+    set_accessed(env, selector, e2, ra);
+    load_seg_from_desc(env, seg, selector, e1, e2 | DESC_A_MASK);
+}
+
+/*
+ * Switch to the task of TSS descriptor (or task gate) `selector` whose
+ * descriptor words are e1/e2, from a JMP, CALL (also interrupts through a
+ * task gate) or IRET with NT.  next_eip is what the old task resumes at.
+ * The 32-bit and 16-bit TSS layouts are SDM figures 7-2 and 7-11.
+ */
+static void switch_tss(CPUX86State *env, uint32_t selector, uint32_t e1, uint32_t e2, int source,
+                       uint64_t next_eip, uintptr_t ra)
+{
+    int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+
+    if (env->efer & EFER_LMA) {
+        /* No hardware task switching in IA-32e mode. */
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+    }
+    if (type == 5) {
+        /* A task gate: the TSS is the one it names (in the GDT). */
+        if (!(e2 & DESC_P_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0B_NOSEG, (int)(selector & 0xfffc), ra);
+        }
+        selector = e1 >> 16;
+        if (selector & 4) {
+            raise_ts(env, selector, ra);
+        }
+        if (!load_descriptor(env, selector, &e1, &e2, ra) || (e2 & DESC_S_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+        }
+        type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+        if ((type & 7) != 1 && (type & 7) != 3) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+        }
+    }
+    if (source == SWITCH_TSS_IRET ? !(type & 2) : (type & 2) != 0) {
+        /* IRET returns to a busy task; JMP and CALL go to an available one. */
+        if (source == SWITCH_TSS_IRET) {
+            raise_ts(env, selector, ra);
+        }
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, (int)(selector & 0xfffc), ra);
+    }
+    bool tss32 = (type & 8) != 0;
+    uint32_t limit = desc_limit(e1, e2);
+    uint64_t base = desc_base(e1, e2);
+    if (limit < (tss32 ? 103u : 43u)) {
+        raise_ts(env, selector, ra);
+    }
+
+    /* Read the new task's state (it may fault: nothing is changed yet). */
+    uint32_t new_regs[8], new_segs[6], new_eip, new_eflags, new_ldt, new_cr3 = 0;
+    if (tss32) {
+        new_cr3 = (uint32_t)x86_ld_kernel(env, base + 0x1c, MO_32, ra);
+        new_eip = (uint32_t)x86_ld_kernel(env, base + 0x20, MO_32, ra);
+        new_eflags = (uint32_t)x86_ld_kernel(env, base + 0x24, MO_32, ra);
+        for (int i = 0; i < 8; i++) {
+            new_regs[i] = (uint32_t)x86_ld_kernel(env, base + 0x28 + i * 4, MO_32, ra);
+        }
+        for (int i = 0; i < 6; i++) {
+            new_segs[i] = (uint32_t)x86_ld_kernel(env, base + 0x48 + i * 4, MO_16, ra);
+        }
+        new_ldt = (uint32_t)x86_ld_kernel(env, base + 0x60, MO_16, ra);
+    } else {
+        new_eip = (uint32_t)x86_ld_kernel(env, base + 0x0e, MO_16, ra);
+        new_eflags = (uint32_t)x86_ld_kernel(env, base + 0x10, MO_16, ra);
+        for (int i = 0; i < 8; i++) {
+            new_regs[i] = (uint32_t)x86_ld_kernel(env, base + 0x12 + i * 2, MO_16, ra);
+        }
+        for (int i = 0; i < 4; i++) {
+            new_segs[i] = (uint32_t)x86_ld_kernel(env, base + 0x22 + i * 2, MO_16, ra);
+        }
+        new_segs[R_FS] = new_segs[R_GS] = 0;
+        new_ldt = (uint32_t)x86_ld_kernel(env, base + 0x2a, MO_16, ra);
+    }
+
+    /* Save the old task's state in its TSS. */
+    int old_type = (env->tr.flags >> DESC_TYPE_SHIFT) & 0xf;
+    uint64_t old_base = env->tr.base;
+    uint32_t old_eflags = x86_compute_eflags(env);
+    if (source == SWITCH_TSS_IRET) {
+        old_eflags &= ~(uint32_t)NT_MASK;
+    }
+    if (old_type & 8) {
+        x86_st_kernel(env, old_base + 0x20, (uint32_t)next_eip, MO_32, ra);
+        x86_st_kernel(env, old_base + 0x24, old_eflags, MO_32, ra);
+        for (int i = 0; i < 8; i++) {
+            x86_st_kernel(env, old_base + 0x28 + i * 4, (uint32_t)env->regs[i], MO_32, ra);
+        }
+        for (int i = 0; i < 6; i++) {
+            x86_st_kernel(env, old_base + 0x48 + i * 4, env->segs[i].selector, MO_16, ra);
+        }
+    } else {
+        x86_st_kernel(env, old_base + 0x0e, (uint16_t)next_eip, MO_16, ra);
+        x86_st_kernel(env, old_base + 0x10, (uint16_t)old_eflags, MO_16, ra);
+        for (int i = 0; i < 8; i++) {
+            x86_st_kernel(env, old_base + 0x12 + i * 2, (uint16_t)env->regs[i], MO_16, ra);
+        }
+        for (int i = 0; i < 4; i++) {
+            x86_st_kernel(env, old_base + 0x22 + i * 2, env->segs[i].selector, MO_16, ra);
+        }
+    }
+    if (source == SWITCH_TSS_JMP || source == SWITCH_TSS_IRET) {
+        set_tss_busy(env, env->tr.selector, false, ra);
+    }
+    if (source == SWITCH_TSS_CALL) {
+        /* The back link to the old task; the new one runs nested. */
+        x86_st_kernel(env, base, env->tr.selector, MO_16, ra);
+        new_eflags |= NT_MASK;
+    }
+    if (source == SWITCH_TSS_JMP || source == SWITCH_TSS_CALL) {
+        set_tss_busy(env, selector, true, ra);
+        e2 |= DESC_TSS_BUSY_MASK;
+    }
+
+    /* Now the new task: TR, CR0.TS, CR3, flags, registers, LDT, segments. */
+    env->tr = (SegmentCache){ selector & 0xffff, limit, base, desc_flags(e2) };
+    env->cr[0] |= CR0_TS;
+    if (tss32 && (env->cr[0] & CR0_PG)) {
+        x86_set_cr3(env, new_cr3);
+    }
+    uint32_t eflags_mask = TF_MASK | AC_MASK | ID_MASK | IF_MASK | IOPL_MASK | VM_MASK | RF_MASK | NT_MASK |
+                           DF_MASK | CC_ALL;
+    if (!tss32) {
+        eflags_mask &= 0xffff;
+    }
+    x86_load_eflags(env, new_eflags, eflags_mask);
+    env->eip = new_eip;
+    for (int i = 0; i < 8; i++) {
+        env->regs[i] = tss32 ? new_regs[i] : ((env->regs[i] & ~0xffffull) | new_regs[i]);
+    }
+    if (new_eflags & VM_MASK) {
+        for (int i = 0; i < 6; i++) {
+            load_seg_vm(env, i, new_segs[i]);
+        }
+    } else {
+        /* Selectors first, so a fault below reports the new task's view (SDM 7.3, step 12). */
+        for (int i = 0; i < 6; i++) {
+            x86_load_seg_cache(env, i, new_segs[i], 0, 0, 0);
+        }
+    }
+    env->ldt = (SegmentCache){ new_ldt & 0xffff, 0, 0, 0 };
+    if (new_ldt & 4) {
+        raise_ts(env, new_ldt, ra);
+    }
+    if ((new_ldt & 0xfffc) != 0) {
+        uint32_t le1, le2;
+        if (!load_descriptor(env, new_ldt, &le1, &le2, ra) || (le2 & DESC_S_MASK) ||
+            ((le2 >> DESC_TYPE_SHIFT) & 0xf) != 2) {
+            raise_ts(env, new_ldt, ra);
+        }
+        if (!(le2 & DESC_P_MASK)) {
+            raise_ts(env, new_ldt, ra);
+        }
+        env->ldt = (SegmentCache){ new_ldt & 0xffff, desc_limit(le1, le2), desc_base(le1, le2), desc_flags(le2) };
+    }
+    if (!(new_eflags & VM_MASK)) {
+        int cpl = new_segs[R_CS] & 3;
+        tss_load_seg(env, R_CS, new_segs[R_CS], cpl, ra);
+        tss_load_seg(env, R_SS, new_segs[R_SS], cpl, ra);
+        tss_load_seg(env, R_ES, new_segs[R_ES], cpl, ra);
+        tss_load_seg(env, R_DS, new_segs[R_DS], cpl, ra);
+        tss_load_seg(env, R_FS, new_segs[R_FS], cpl, ra);
+        tss_load_seg(env, R_GS, new_segs[R_GS], cpl, ra);
+    }
+    x86_update_hflags(env);
+    if (new_eip > env->segs[R_CS].limit) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+}
+
+/* An interrupt or exception through a task gate: the error code goes on the new task's stack. */
+static void interrupt_task_gate(CPUX86State *env, int vector, uint32_t e1, uint32_t e2, bool is_int,
+                                int error_code, uint64_t next_eip, bool has_error_code)
+{
+    uint32_t gate_err = (uint32_t)vector * 8 + 2;
+    if (!(e2 & DESC_P_MASK)) {
+        x86_raise_exception_err(env, EXCP0B_NOSEG, (int)gate_err);
+    }
+    switch_tss(env, gate_err & ~3u, e1, e2, SWITCH_TSS_CALL, is_int ? next_eip : env->eip, 0);
+    if (has_error_code) {
+        int ot = (env->tr.flags & (8u << DESC_TYPE_SHIFT)) ? MO_32 : MO_16;
+        StackPtr st = { env->segs[R_SS].base, env->regs[R_ESP], stack_mask_of(env->segs[R_SS].flags),
+                        x86_cpu_mmu_index(env) };
+        push_v(env, &st, (uint32_t)error_code, ot, 0);
+        set_esp(env, st.sp, st.mask);
+    }
+}
+
 /* ---- interrupts through the IDT ---- */
 
 void x86_do_interrupt_protected(CPUX86State *env, int vector, bool is_int, int error_code, uint64_t next_eip,
@@ -230,8 +483,11 @@ void x86_do_interrupt_protected(CPUX86State *env, int vector, bool is_int, int e
     case 6: case 7: case 14: case 15:
         break;
     case 5:
-        log_unimp("tcg: task gate for vector %d\n", vector);
-        x86_raise_exception_err(env, EXCP0D_GPF, (int)gate_err);
+        if (is_int && (int)((e2 >> DESC_DPL_SHIFT) & 3) < cpl) {
+            x86_raise_exception_err(env, EXCP0D_GPF, (int)gate_err);
+        }
+        interrupt_task_gate(env, vector, e1, e2, is_int, error_code, next_eip, has_error_code);
+        return;
     default:
         x86_raise_exception_err(env, EXCP0D_GPF, (int)gate_err);
     }
@@ -509,7 +765,14 @@ void helper_ljmp(CPUX86State *env, uint32_t selector, uint64_t offset, uint64_t 
         env->eip = goff;
         return;
     }
-    log_unimp("tcg: far jump to system descriptor type %d (task switch)\n", type);
+    if (type == 1 || type == 9 || type == 5) {
+        /* Task switch through an available TSS or a task gate. */
+        if (dpl < cpl || dpl < rpl) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+        }
+        switch_tss(env, selector, e1, e2, SWITCH_TSS_JMP, next_eip, ra);
+        return;
+    }
     x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
 }
 
@@ -567,8 +830,15 @@ void helper_lcall(CPUX86State *env, uint32_t selector, uint64_t offset, uint32_t
     int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
     int dpl = (e2 >> DESC_DPL_SHIFT) & 3;
     int rpl = selector & 3;
+    if (type == 1 || type == 9 || type == 5) {
+        /* Task switch through an available TSS or a task gate; the new task is nested. */
+        if (dpl < cpl || dpl < rpl) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+        }
+        switch_tss(env, selector, e1, e2, SWITCH_TSS_CALL, next_eip, ra);
+        return;
+    }
     if (type != 4 && type != 12) {
-        log_unimp("tcg: far call to system descriptor type %d (task switch)\n", type);
         x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
     }
     if (dpl < cpl || dpl < rpl) {
@@ -763,8 +1033,21 @@ void helper_iret(CPUX86State *env, uint32_t ot, uint64_t next_eip)
         return;
     }
     if (env->eflags & NT_MASK) {
-        log_unimp("tcg: IRET with NT set (task return)\n");
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        /* Return from a nested task to the one in the back link (SDM IRET, 7.4). */
+        if (env->efer & EFER_LMA) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        uint32_t back = (uint32_t)x86_ld_kernel(env, env->tr.base, MO_16, ra);
+        uint32_t e1, e2;
+        if ((back & 4) || !load_descriptor(env, back, &e1, &e2, ra) || (e2 & DESC_S_MASK)) {
+            raise_ts(env, back, ra);
+        }
+        int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+        if (type != 3 && type != 11) {
+            raise_ts(env, back, ra);
+        }
+        switch_tss(env, back, e1, e2, SWITCH_TSS_IRET, next_eip, ra);
+        return;
     }
     uint64_t new_eip = pop_v(env, &st, (int)ot, ra);
     uint32_t new_cs = (uint32_t)pop_v(env, &st, (int)ot, ra) & 0xffff;

@@ -3,7 +3,7 @@
  * The x86 front end on hand-assembled snippets: real mode, 32-bit and
  * 64-bit code, lazy flags across blocks, exceptions with exact state,
  * self-modifying code, page faults, REP strings, port IO permission,
- * segment limits.
+ * segment limits, task switches.
  * (Random instruction sequences against the host CPU are in tests/tcg.)
  */
 #include <glib.h>
@@ -404,6 +404,83 @@ static void test_segment_limits(void)
     xtm_free(m);
 }
 
+/*
+ * Hardware task switches: CALL to a TSS (nested, back link, busy bits),
+ * IRET with NT back to the caller, an INT through a task gate in the IDT.
+ */
+static void test_task_switch(void)
+{
+    static const uint8_t task1[] = {
+        0xb8, 0x11, 0x11, 0x11, 0x11,             /* mov eax, 0x11111111 */
+        0x9a, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, /* call 0x20:0  (TSS 2) */
+        0xbb, 0x55, 0x55, 0x55, 0x55,             /* mov ebx, 0x55555555 */
+        0xcd, 0x40,                               /* int 0x40  (task gate to TSS 2) */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t task2[] = {
+        0xb9, 0x33, 0x33, 0x33, 0x33,             /* mov ecx, 0x33333333 */
+        0xcf,                                     /* iret  (NT: back to task 1) */
+        0xba, 0x44, 0x44, 0x44, 0x44,             /* mov edx, 0x44444444 */
+        0xcf,                                     /* iret */
+    };
+    static const uint32_t gdt[] = {
+        0, 0,
+        0x0000ffff, 0x00cf9a00,                   /* 0x08 code */
+        0x0000ffff, 0x00cf9200,                   /* 0x10 data */
+        0x80000067, 0x00008b00,                   /* 0x18 TSS 1 at 0x8000, busy (running) */
+        0x81000067, 0x00008900,                   /* 0x20 TSS 2 at 0x8100, available */
+    };
+    static const uint32_t idt_gate[] = { 0x00200000, 0x0000e500 };   /* task gate to 0x20 */
+    uint32_t tss2[26] = { 0 };
+
+    Xtm *m = flat32(task1, sizeof(task1), 0);
+    CPUX86State *env = m->env;
+    m->deliver = true;
+    xtm_write(m, 0x1100, task2, sizeof(task2));
+    xtm_write(m, 0x7000, gdt, sizeof(gdt));
+    xtm_write(m, 0x7800 + 0x40 * 8, idt_gate, sizeof(idt_gate));
+    tss2[0x20 / 4] = 0x1100;                      /* eip */
+    tss2[0x24 / 4] = 0x2;                         /* eflags */
+    tss2[0x28 / 4] = 0xa2;                        /* eax */
+    tss2[0x34 / 4] = 0x2222;                      /* ebx */
+    tss2[0x38 / 4] = 0x9000;                      /* esp */
+    tss2[0x48 / 4] = 0x10;                        /* es */
+    tss2[0x4c / 4] = 0x08;                        /* cs */
+    tss2[0x50 / 4] = 0x10;                        /* ss */
+    tss2[0x54 / 4] = 0x10;                        /* ds */
+    xtm_write(m, 0x8100, tss2, sizeof(tss2));
+    env->gdt = (SegmentCache){ 0, sizeof(gdt) - 1, 0x7000, 0 };
+    env->idt = (SegmentCache){ 0, 0x40 * 8 + 7, 0x7800, 0 };
+    env->tr = (SegmentCache){ 0x18, 0x67, 0x8000, DESC_P_MASK | (11u << DESC_TYPE_SHIFT) };
+    env->regs[R_ECX] = 0xc1;
+    env->regs[R_EDX] = 0xd1;
+
+    g_assert_cmpint(xtm_run(m), ==, -1);
+    g_assert_true(env->tcg.halted);
+    g_assert_cmphex(env->eip, ==, CODE + sizeof(task1));
+    g_assert_cmphex(env->tr.selector, ==, 0x18);
+    /* Task 1's registers came back from its TSS; task 2's are saved in its own. */
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x11111111);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0x55555555);
+    g_assert_cmphex(env->regs[R_ECX], ==, 0xc1);
+    g_assert_cmphex(env->regs[R_EDX], ==, 0xd1);
+    g_assert_cmphex(env->regs[R_ESP], ==, 0x80000);
+    uint32_t v;
+    memcpy(&v, xtm_host(m, 0x8100 + 0x2c), 4);
+    g_assert_cmphex(v, ==, 0x33333333);
+    memcpy(&v, xtm_host(m, 0x8100 + 0x30), 4);
+    g_assert_cmphex(v, ==, 0x44444444);
+    memcpy(&v, xtm_host(m, 0x8100 + 0x20), 4);
+    g_assert_cmphex(v, ==, 0x1100 + sizeof(task2));
+    /* The back link, busy bits, CR0.TS, and NT clear in the outer task. */
+    g_assert_cmphex(xtm_host(m, 0x8100)[0], ==, 0x18);
+    g_assert_cmphex(xtm_host(m, 0x7018 + 5)[0], ==, 0x8b);
+    g_assert_cmphex(xtm_host(m, 0x7020 + 5)[0], ==, 0x89);
+    g_assert_true(env->cr[0] & CR0_TS);
+    g_assert_false(env->eflags & NT_MASK);
+    xtm_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -422,5 +499,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/x86/long-mode", test_long_mode);
     g_test_add_func("/tcg/x86/io-permission", test_io_permission);
     g_test_add_func("/tcg/x86/segment-limits", test_segment_limits);
+    g_test_add_func("/tcg/x86/task-switch", test_task_switch);
     return g_test_run();
 }
