@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <xen/hvm/hvm_op.h>
@@ -924,30 +925,59 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* After this long, the spinning vCPU yields between looks (see spin_for_notify). */
+#define SPIN_YIELD_AFTER_NS 5000
+
 /*
  * Latency: a device model usually answers within microseconds, faster than
- * a trip through the main loop.  Poll only the connection that will carry
- * the notification for a short while; anything else (a dm_op the device
- * model makes meanwhile) is served by the main loop afterwards.
+ * a trip through the main loop.  So for a short while the vCPU watches the
+ * slot's state byte in the shared ioreq page, which the device model writes
+ * (IORESP_READY) before it notifies; a memory load costs nothing, where
+ * polling the socket costs a syscall per look.  Xen itself only looks at
+ * the slot when the event fires, but what it then finds is the same.  Once
+ * the state has moved, the messages the device model sent before moving it
+ * (its unmask of the port, usually its notify) are read with one
+ * non-blocking pass over its connection, so event channel state is as
+ * current as if we had waited for the notify.  Anything else (a dm_op the
+ * device model makes meanwhile) is served by the main loop afterwards.
+ * A device model we just woke is often placed on our CPU (the kernel
+ * expects a waker to sleep): after a few microseconds without an answer
+ * the loop yields between looks, so such a device model gets to run.
  */
 static bool spin_for_notify(SyncWait *w)
 {
     SimConn *c = evtchn_guest_peer(w->port);
-    uint64_t end;
+    uint64_t start, now;
+    unsigned n = 0;
+    bool yield = false;
 
     if (!c || !spin_ns()) {
         return false;
     }
-    end = mono_ns() + spin_ns();
-    do {
-        if (!conn_poll(c)) {
-            return false;   /* closed: the main loop reaps it */
-        }
-        if (got_notify(w)) {
+    start = mono_ns();
+    for (;;) {
+        unsigned st = slot_state(w->slot);
+
+        if (st != STATE_IOREQ_READY && st != STATE_IOREQ_INPROCESS) {
+            /* closed: the main loop reaps it; the slot is answered all the same */
+            conn_poll(c);
             return true;
         }
-    } while (mono_ns() < end);
-    return false;
+        if (yield) {
+            sched_yield();
+        }
+        /* The clock every 32 looks; a notify without a state change every 1024. */
+        if (!(++n & 31)) {
+            if (!(n & 1023) && (!conn_poll(c) || got_notify(w))) {
+                return got_notify(w);
+            }
+            now = mono_ns();
+            if (now - start >= spin_ns()) {
+                return false;
+            }
+            yield = now - start >= SPIN_YIELD_AFTER_NS;
+        }
+    }
 }
 
 /* Wait for the device model to finish slot (xen: wait_for_io()). */
