@@ -40,6 +40,8 @@
 #define IOREQ_POLL_START_NS     4000
 #define IOREQ_POLL_LIMIT_NS     1000000
 #define IOREQ_POLL_MAX_BURST    256
+/* After this long without a request, the polling loop yields the CPU between looks. */
+#define IOREQ_POLL_YIELD_AFTER_NS 5000
 
 typedef enum {
     IOREQ_STEP_NONE,
