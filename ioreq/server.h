@@ -30,8 +30,8 @@
 /* QEMU's BUFFER_IO_MAX_DELAY: how often a busy buffered ring is polled while its port stays masked. */
 #define IOREQ_BUFFERED_POLL_MS  100
 /*
- * Adaptive polling of the event channel after an answer (server.c), off
- * unless IoreqServerConfig.poll_max_ns is set: the window starts at
+ * Adaptive polling of the shared ioreq page's slot states after an answer
+ * (server.c), off unless IoreqServerConfig.poll_max_ns is set: the window starts at
  * IOREQ_POLL_START_NS, doubles up to poll_max_ns while requests keep
  * coming back that fast, and at most IOREQ_POLL_MAX_BURST requests are
  * served before the main loop runs again.  It pays on an idle host and
@@ -68,7 +68,7 @@ typedef struct IoreqStats {
     uint64_t buffered;           /* buffered entries consumed */
     uint64_t spurious;           /* events with no request ready */
     uint64_t malformed;          /* requests refused or cut short */
-    uint64_t polled;             /* events found by polling after an answer */
+    uint64_t polled;             /* requests found by polling the page after an answer */
 } IoreqStats;
 
 /* Run every step; on failure undo what was done and return NULL with err set (naming the step). */
