@@ -264,10 +264,15 @@ static unsigned poll_slots(IoreqServer *s)
                 s->stats.polled++;
             }
         }
+        /* Buffered writes found meanwhile are activity too (and keep the ring from filling). */
+        if (!(++looks & 15) && ioreq_server_drain_buffered(s)) {
+            found = true;
+            burst++;
+        }
         if (found) {
             now = g_get_monotonic_time() * 1000;
             s->last_answer_ns = now;
-        } else if (!(++looks & 31)) {
+        } else if (!(looks & 31)) {
             now = g_get_monotonic_time() * 1000;
         } else if (now - s->last_answer_ns >= IOREQ_POLL_YIELD_AFTER_NS) {
             /* The vCPU may be waiting for our CPU: let it have it between looks. */
