@@ -93,7 +93,8 @@ static bool str_in_limit(StrCtx *c, int seg, uint64_t off)
 {
     CPUX86State *env = c->env;
     if (!(env->hflags & HF_SEG_LIMCHK(seg))) {
-        return true;
+        /* Flat: outside only when wrapping past offset 0xffffffff (never in 64-bit mode). */
+        return (env->hflags & HF_CS64) || (off & c->amask) + (uint64_t)c->size - 1 <= 0xffffffffu;
     }
     uint64_t u = (off & c->amask) - env->seg_lim_lo[seg];
     return u <= env->seg_lim_span[seg] && u + (uint64_t)c->size - 1 <= env->seg_lim_span[seg];
@@ -104,6 +105,7 @@ static uint64_t str_elems_in_limit(StrCtx *c, int seg, uint64_t off, int dir)
 {
     CPUX86State *env = c->env;
     if (!(env->hflags & HF_SEG_LIMCHK(seg))) {
+        /* Flat: the fast paths stay within a page, which never wraps past 4 GiB. */
         return UINT64_MAX;
     }
     if (!str_in_limit(c, seg, off)) {

@@ -640,10 +640,17 @@ static void gen_gp0(DisasContext *dc);
  */
 static void gen_check_limit(DisasContext *dc, int seg, TCGv off, unsigned size)
 {
-    if (dc->code64 || size == 0 || !(dc->flags & HF_SEG_LIMCHK(seg))) {
+    if (dc->code64 || size == 0) {
         return;
     }
     uint64_t code = seg == R_SS ? X86_TRAP_SS0 : X86_TRAP_GP0;
+    if (!(dc->flags & HF_SEG_LIMCHK(seg))) {
+        /* A flat segment: only an access wrapping past offset 0xffffffff is outside (2 host insns). */
+        if (size > 1) {
+            tcg_gen_trapcond(S, TCG_I32, TCG_COND_GTU, off, cst(dc, 0xffffffffu - (size - 1)), code);
+        }
+        return;
+    }
     TCGv lo = tmp(dc), span = tmp(dc), u = tmp(dc);
     tcg_gen_ld(S, INDEX_op_ld64, lo, S->env, ENV_OFF(seg_lim_lo[seg]));
     tcg_gen_sub(S, TCG_I64, u, off, lo);

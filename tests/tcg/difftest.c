@@ -1283,7 +1283,8 @@ static void run_jit(const Prog *p, const uint8_t *code, size_t code_len, Result 
     memcpy(xtm_add_ram(m, STACK_ADDR, STACK_SIZE, true), p->stack, STACK_SIZE);
     xtm_add_ram(m, PT_ADDR, 0x10000, true);
     xtm_add_ram(m, GDT_ADDR, 0x1000, true);
-    xtm_set_supervisor(m, PT_ADDR);
+    /* The page tables are not mapped (natively nothing is there); the GDT must be, for the kernel. */
+    xtm_set_unmapped(m, PT_ADDR);
     xtm_set_supervisor(m, GDT_ADDR);
     CPUX86State *env = m->env;
     uint32_t dpl3 = 3u << DESC_DPL_SHIFT;
@@ -1374,7 +1375,9 @@ static bool compare(const Prog *p, const Result *nat, const Result *jit, GString
     if (nat->vector == 14 && jit->vector == 14) {
         /* The kernel reports the hardware error code; compare P/W/U (I/D may differ without NX in 32-bit). */
         /* Kernel addresses are present (but supervisor) natively: their P bit is not comparable. */
-        uint32_t emask = (p->mode == 64 && (nat->cr2 >> 47)) ? 6 : 7;
+        /* So is the JIT's GDT page (supervisor there, nothing natively). */
+        bool in_gdt = nat->cr2 >= GDT_ADDR && nat->cr2 < GDT_ADDR + 0x1000;
+        uint32_t emask = ((p->mode == 64 && (nat->cr2 >> 47)) || in_gdt) ? 6 : 7;
         if ((nat->err & emask) != (jit->err & emask)) {
             g_string_append_printf(why, " #PF error %x != %x", nat->err, jit->err);
             ok = false;

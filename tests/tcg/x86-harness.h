@@ -23,6 +23,7 @@ typedef struct XtmRegion {
     uint8_t *host;
     bool writable;
     bool supervisor;        /* mapped without the user bit by the paging set-ups */
+    bool unmapped;          /* physical only: not in the page tables (e.g. the page tables) */
 } XtmRegion;
 
 typedef struct Xtm {
@@ -190,6 +191,12 @@ static G_GNUC_UNUSED void xtm_set_supervisor(Xtm *m, uint64_t phys)
     xtm_region(m, phys)->supervisor = true;
 }
 
+/* Reached by physical address only (page tables): the paging set-ups leave it out. */
+static G_GNUC_UNUSED void xtm_set_unmapped(Xtm *m, uint64_t phys)
+{
+    xtm_region(m, phys)->unmapped = true;
+}
+
 static G_GNUC_UNUSED uint8_t *xtm_host(Xtm *m, uint64_t phys)
 {
     XtmRegion *r = xtm_region(m, phys);
@@ -247,6 +254,9 @@ static G_GNUC_UNUSED void xtm_setup_long64(Xtm *m, int cpl, uint64_t pt_base)
     memcpy(xtm_host(m, pml4), &e, 8);
     for (guint i = 0; i < m->regions->len; i++) {
         XtmRegion *r = &g_array_index(m->regions, XtmRegion, i);
+        if (r->unmapped) {
+            continue;
+        }
         for (uint64_t a = r->phys; a < r->phys + r->size; a += 4096) {
             g_assert(a < (1ull << 39) && (a >> 30) < 512);
             uint64_t pdpte_addr = pdpt + ((a >> 30) & 511) * 8;
@@ -306,6 +316,9 @@ static G_GNUC_UNUSED void xtm_setup_paged32(Xtm *m, int cpl, uint64_t pt_base)
     memset(xtm_host(m, pd), 0, 0x1000);
     for (guint i = 0; i < m->regions->len; i++) {
         XtmRegion *r = &g_array_index(m->regions, XtmRegion, i);
+        if (r->unmapped) {
+            continue;
+        }
         for (uint64_t a = r->phys; a < r->phys + r->size; a += 4096) {
             g_assert(a < (1ull << 32));
             uint32_t pde;

@@ -391,6 +391,18 @@ static void test_segment_limits(void)
     g_assert_cmphex(xtm_host(m, 0x3100)[0], ==, 0);
     xtm_free(m);
 
+    /* A flat 4 GiB segment: a word at offset 0xffffffff wraps past the limit (#GP); a byte is fine. */
+    static const uint8_t wrap[] = {
+        0xbb, 0xff, 0xff, 0xff, 0xff, /* mov ebx, 0xffffffff */
+        0x66, 0x8b, 0x03,             /* mov ax, [ebx]  -> #GP(0) */
+        0xf4,
+    };
+    m = flat32(wrap, sizeof(wrap), 0);
+    env = m->env;
+    g_assert_cmpint(xtm_run(m), ==, EXCP0D_GPF);
+    g_assert_cmphex(env->eip, ==, CODE + 5);
+    xtm_free(m);
+
     /* Real mode: a word at offset 0xffff is past the 64 KiB limit (#GP); a byte there is fine. */
     static const uint8_t real[] = {
         0xa0, 0xff, 0xff,             /* mov al, [0xffff] */
