@@ -3385,7 +3385,12 @@ void x86_translate(TCGCPU *cpu, TCGContext *s, TranslationBlock *tb, int max_ins
             }
         }
         tcg_disas_x86(str, buf, n, tb->pc - dc->cs_base, dc->code64 ? 64 : dc->code32 ? 32 : 16);
-        log_printf("IN: cs_base 0x%llx flags 0x%x\n%s\n", (unsigned long long)tb->cs_base, tb->flags, str->str);
+        if (dc->flags & HF_SEG_LIMCHK(R_CS)) {
+            log_printf("IN: cs_base 0x%llx cs_limit 0x%x flags 0x%x\n%s\n", (unsigned long long)dc->cs_base,
+                       dc->cs_limit, tb->flags, str->str);
+        } else {
+            log_printf("IN: cs_base 0x%llx flags 0x%x\n%s\n", (unsigned long long)dc->cs_base, tb->flags, str->str);
+        }
         g_string_free(str, true);
     }
 }
