@@ -31,15 +31,6 @@ typedef struct AtapiResult {
     size_t max_block;
 } AtapiResult;
 
-static bool skip_without_binary(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return true;
-    }
-    return false;
-}
-
 /* An ISO: xorriso, genisoimage, or a synthetic one (a PVD at sector 16, patterns elsewhere). */
 static void make_iso(void)
 {
@@ -220,7 +211,7 @@ static void test_identify_and_signature(void)
     QTestState *s;
     uint8_t buf[512];
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start_cd();
@@ -274,7 +265,7 @@ static void test_inquiry_capacity(void)
     uint8_t cdb[12], buf[96];
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start_cd();
@@ -330,7 +321,7 @@ static void test_read_pio(void)
     uint8_t *buf = g_malloc(8 * ATAPI_SECTOR);
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         g_free(buf);
         return;
     }
@@ -402,7 +393,7 @@ static void test_read_dma(void)
     uint8_t *buf = g_malloc(6 * ATAPI_SECTOR);
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         g_free(buf);
         return;
     }
@@ -453,7 +444,7 @@ static void test_toc(void)
     AtapiResult r;
     uint32_t sectors = (uint32_t)(iso_len / ATAPI_SECTOR);
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start_cd();
@@ -546,7 +537,7 @@ static void test_mode_sense_config(void)
     uint8_t cdb[12], buf[512];
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start_cd();
@@ -619,7 +610,7 @@ static void test_eject_and_media_change(void)
     uint8_t cdb[12], buf[64], asc, ascq;
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = start_cd();
@@ -717,7 +708,7 @@ static void test_empty_drive(void)
     uint8_t cdb[12], buf[64], asc, ascq;
     AtapiResult r;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     s = ide_start("-drive if=ide,index=2,media=cdrom");

@@ -13,19 +13,11 @@
  * the ioemu-only checks are skipped there.
  */
 #include "tests/hw/test-ide-lib.h"
+#include "tests/test-tmpdir.h"
 
 static char *tmp_dir;
 
 static const IdeChan *pri = &ide_chan[0];
-
-static bool skip_without_binary(void)
-{
-    if (!qtest_binary_available()) {
-        g_test_skip("emulator binary not available");
-        return true;
-    }
-    return false;
-}
 
 static char *image_path(const char *name)
 {
@@ -100,7 +92,7 @@ static void test_pci_function(void)
     char *img;
     QTestState *s;
 
-    if (skip_without_binary() || !(img = make_raw("pci.raw", "1M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("pci.raw", "1M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -144,7 +136,7 @@ static void test_identify(void)
     uint16_t w[256];
     char str[48];
 
-    if (skip_without_binary() || !(img = make_raw("ident.raw", "64M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("ident.raw", "64M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -202,7 +194,7 @@ static void test_pio_round_trip(void)
     QTestState *s;
     uint8_t out[8 * 512], in[8 * 512], file[8 * 512];
 
-    if (skip_without_binary() || !(img = make_raw("pio.raw", "4M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("pio.raw", "4M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -243,7 +235,7 @@ static void test_pio_multiple(void)
     QTestState *s;
     uint8_t out[10 * 512], in[10 * 512];
 
-    if (skip_without_binary() || !(img = make_raw("mult.raw", "4M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("mult.raw", "4M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -288,7 +280,7 @@ static void test_lba48(void)
     const uint64_t sectors = 130ull * 1024 * 1024 * 2;
     const uint64_t lba = 0x10000123ull;
 
-    if (skip_without_binary() || !(img = make_raw("big.raw", "130G"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("big.raw", "130G"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -337,7 +329,7 @@ static void test_chs(void)
     QTestState *s;
     uint8_t chs[512], lba[512];
 
-    if (skip_without_binary() || !(img = make_raw("chs.raw", "8M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("chs.raw", "8M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -376,7 +368,7 @@ static void test_dma_round_trip(void)
     uint8_t out[24 * 512], in[24 * 512], file[24 * 512];
     uint8_t st, bm;
 
-    if (skip_without_binary() || !(img = make_raw("dma.raw", "16M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("dma.raw", "16M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -435,7 +427,7 @@ static void test_dma_bad_prd(void)
     uint8_t st, bm;
     uint16_t w[256];
 
-    if (skip_without_binary() || !(img = make_raw("prd.raw", "16M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("prd.raw", "16M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -526,7 +518,7 @@ static void test_flush_and_features(void)
     QTestState *s;
     uint16_t w[256];
 
-    if (skip_without_binary() || !(img = make_raw("flush.raw", "4M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("flush.raw", "4M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -625,7 +617,7 @@ static void test_errors(void)
     QTestState *s;
     uint8_t buf[512];
 
-    if (skip_without_binary() || !(img = make_raw("err.raw", "1M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("err.raw", "1M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -682,7 +674,7 @@ static void test_reset_and_nien(void)
     QTestState *s;
     uint8_t buf[512];
 
-    if (skip_without_binary() || !(img = make_raw("rst.raw", "1M"))) {
+    if (!qtest_skip_without_binary() || !(img = make_raw("rst.raw", "1M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -736,7 +728,7 @@ static void test_qcow2(void)
     uint8_t st;
     static const uint32_t lbas[] = { 0, 129, 4096, 100000, 262143 - 16 };
 
-    if (skip_without_binary() || !ide_make_image(img, "qcow2", "128M")) {
+    if (!qtest_skip_without_binary() || !ide_make_image(img, "qcow2", "128M")) {
         g_test_skip("qemu-img not available");
         g_free(img);
         g_free(raw);
@@ -799,7 +791,7 @@ static void test_secondary_channel(void)
     uint8_t buf[512], want[512];
     const IdeChan *sec = &ide_chan[1];
 
-    if (skip_without_binary() || !(a = make_raw("sec-a.raw", "2M")) || !(b = make_raw("sec-b.raw", "4M"))) {
+    if (!qtest_skip_without_binary() || !(a = make_raw("sec-a.raw", "2M")) || !(b = make_raw("sec-b.raw", "4M"))) {
         g_test_skip("qemu-img not available");
         return;
     }
@@ -836,7 +828,7 @@ static void test_write_errors(void)
     QTestState *s;
     uint8_t buf[8 * 512], st, bm;
 
-    if (skip_without_binary()) {
+    if (!qtest_skip_without_binary()) {
         return;
     }
     if (g_getenv("QTEST_LAUNCHER") && *g_getenv("QTEST_LAUNCHER")) {
@@ -948,7 +940,7 @@ static void test_firmware_view(void)
     QTestState *s;
     size_t len = 0;
 
-    if (skip_without_binary() || !(small = make_raw("fw-small.raw", "64M")) ||
+    if (!qtest_skip_without_binary() || !(small = make_raw("fw-small.raw", "64M")) ||
         !(big = make_raw("fw-big.raw", "1G"))) {
         g_test_skip("qemu-img not available");
         return;
@@ -984,7 +976,7 @@ int main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
-    tmp_dir = g_dir_make_tmp("test-ide-XXXXXX", NULL);
+    tmp_dir = test_tmpdir_on_disk("test-ide");
     g_assert_nonnull(tmp_dir);
     g_test_add_func("/ide/pci-function", test_pci_function);
     g_test_add_func("/ide/identify", test_identify);
@@ -1002,10 +994,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/firmware-view", test_firmware_view);
     g_test_add_func("/ide/write-errors", test_write_errors);
     ret = g_test_run();
-    {
-        const char *argv_rm[] = { "rm", "-rf", tmp_dir, NULL };
-        ide_run(argv_rm, NULL);
-    }
+    test_tmpdir_remove(tmp_dir);
     g_free(tmp_dir);
     return ret;
 }

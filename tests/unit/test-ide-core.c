@@ -15,6 +15,7 @@
 #include "hw/core/machine.h"
 #include "hw/ide/ide_piix.h"
 #include "hw/pci/pci.h"
+#include "tests/test-tmpdir.h"
 
 #define RAM_SIZE    (1u << 20)
 #define BMIBA       0xc000
@@ -474,7 +475,7 @@ int main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
-    tmp_dir = g_dir_make_tmp("test-ide-core-XXXXXX", NULL);
+    tmp_dir = test_tmpdir_on_disk("test-ide-core");
     g_assert_nonnull(tmp_dir);
     g_test_add_func("/ide-core/save-restore-pio", test_save_restore_pio);
     g_test_add_func("/ide-core/save-restore-dma-waiting", test_save_restore_dma_waiting);
@@ -482,19 +483,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide-core/host-media-change", test_host_media_change);
     g_test_add_func("/ide-core/unplug-and-firmware-facts", test_unplug_and_firmware_facts);
     ret = g_test_run();
-    {
-        GDir *d = g_dir_open(tmp_dir, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            char *p = g_build_filename(tmp_dir, name, NULL);
-            g_unlink(p);
-            g_free(p);
-        }
-        if (d) {
-            g_dir_close(d);
-        }
-        g_rmdir(tmp_dir);
-    }
+    test_tmpdir_remove(tmp_dir);
     g_free(tmp_dir);
     return ret;
 }
