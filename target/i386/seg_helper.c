@@ -216,7 +216,7 @@ enum { SWITCH_TSS_JMP, SWITCH_TSS_IRET, SWITCH_TSS_CALL };
 
 #define DESC_TSS_BUSY_MASK (1u << 9)
 
-static void raise_ts(CPUX86State *env, uint32_t selector, uintptr_t ra)
+static G_NORETURN void raise_ts(CPUX86State *env, uint32_t selector, uintptr_t ra)
 {
     x86_raise_exception_err_ra(env, EXCP0A_TSS, (int)(selector & 0xfffc), ra);
 }
