@@ -685,6 +685,21 @@ void x86_do_interrupt64(CPUX86State *env, int vector, bool is_int, int error_cod
 
 /* ---- far JMP / CALL / RET ---- */
 
+/*
+ * The selector of a far JMP/CALL in protected mode: a null selector is #GP(0),
+ * one outside its table #GP(selector) (SDM Vol. 2A, JMP/CALL "Operation").
+ */
+static void load_far_target_descriptor(CPUX86State *env, uint32_t selector, uint32_t *e1, uint32_t *e2,
+                                       uintptr_t ra)
+{
+    if ((selector & 0xfffc) == 0) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+    if (!load_descriptor(env, selector, e1, e2, ra)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+    }
+}
+
 static void check_code_target(CPUX86State *env, uint32_t selector, uint32_t e2, bool is_call, uintptr_t ra)
 {
     int cpl = cpl_of(env);
@@ -702,6 +717,24 @@ static void check_code_target(CPUX86State *env, uint32_t selector, uint32_t e2, 
     }
 }
 
+/*
+ * A far JMP/CALL straight to a code segment: it must be code, pass the
+ * privilege and present checks, and the offset must be inside the limit
+ * (no limit check for a 64-bit code segment in long mode).
+ */
+static void check_direct_code_target(CPUX86State *env, uint32_t selector, uint32_t e1, uint32_t e2,
+                                     uint64_t offset, bool is_call, uintptr_t ra)
+{
+    if (!(e2 & DESC_CS_MASK)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
+    }
+    check_code_target(env, selector, e2, is_call, ra);
+    uint32_t limit = desc_limit(e1, e2);
+    if (!((env->efer & EFER_LMA) && (e2 & DESC_L_MASK)) && offset > limit) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+}
+
 void helper_ljmp(CPUX86State *env, uint32_t selector, uint64_t offset, uint64_t next_eip)
 {
     uintptr_t ra = GETPC();
@@ -716,21 +749,9 @@ void helper_ljmp(CPUX86State *env, uint32_t selector, uint64_t offset, uint64_t 
         x86_update_hflags(env);
         return;
     }
-    if ((selector & 0xfffc) == 0) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
-    if (!load_descriptor(env, selector, &e1, &e2, ra)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
-    }
+    load_far_target_descriptor(env, selector, &e1, &e2, ra);
     if (e2 & DESC_S_MASK) {
-        if (!(e2 & DESC_CS_MASK)) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
-        }
-        check_code_target(env, selector, e2, false, ra);
-        uint32_t limit = desc_limit(e1, e2);
-        if (!((env->efer & EFER_LMA) && (e2 & DESC_L_MASK)) && offset > limit) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-        }
+        check_direct_code_target(env, selector, e1, e2, offset, false, ra);
         set_accessed(env, selector, e2, ra);
         load_seg_from_desc(env, R_CS, (selector & 0xfffc) | (uint32_t)cpl, e1, e2 | DESC_A_MASK);
         env->eip = offset;
@@ -804,21 +825,9 @@ void helper_lcall(CPUX86State *env, uint32_t selector, uint64_t offset, uint32_t
         x86_update_hflags(env);
         return;
     }
-    if ((selector & 0xfffc) == 0) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
-    if (!load_descriptor(env, selector, &e1, &e2, ra)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
-    }
+    load_far_target_descriptor(env, selector, &e1, &e2, ra);
     if (e2 & DESC_S_MASK) {
-        if (!(e2 & DESC_CS_MASK)) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, (int)(selector & 0xfffc), ra);
-        }
-        check_code_target(env, selector, e2, true, ra);
-        uint32_t limit = desc_limit(e1, e2);
-        if (!((env->efer & EFER_LMA) && (e2 & DESC_L_MASK)) && offset > limit) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-        }
+        check_direct_code_target(env, selector, e1, e2, offset, true, ra);
         push_v(env, &st, env->segs[R_CS].selector, (int)ot, ra);
         push_v(env, &st, next_eip, (int)ot, ra);
         set_accessed(env, selector, e2, ra);
