@@ -182,6 +182,23 @@ static void str_finish(CPUX86State *env, uint32_t desc)
     env->eip += STR_INSN_LEN(desc);
 }
 
+/*
+ * The head of every REP loop.  Sets *count to the remaining count (rCX under
+ * the address-size mask) and says whether to do one more step.  It stops
+ * when the count is zero (the instruction is done: EIP moves past it) or when
+ * this call has done its chunk or an exit is requested (EIP stays, so the
+ * instruction resumes from rCX/rSI/rDI on the next entry).
+ */
+static bool str_next_iteration(StrCtx *c, uint32_t desc, uint64_t done_bytes, uint64_t *count)
+{
+    *count = c->env->regs[R_ECX] & c->amask;
+    if (*count == 0) {
+        str_finish(c->env, desc);
+        return false;
+    }
+    return !str_should_yield(c, done_bytes);
+}
+
 void helper_rep_movs(CPUX86State *env, uint32_t desc)
 {
     uintptr_t ra = GETPC();
@@ -190,15 +207,8 @@ void helper_rep_movs(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t si = env->regs[R_ESI], di = env->regs[R_EDI];
         uint64_t src = seg_linear(&c, c.seg, si), dst = seg_linear(&c, R_ES, di);
         /* Fast path: a run inside one page on both sides, forward, through host pointers. */
@@ -249,15 +259,8 @@ void helper_rep_stos(CPUX86State *env, uint32_t desc)
     int dir = env->df;
     uint64_t val = env->regs[R_EAX];
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t di = env->regs[R_EDI];
         uint64_t dst = seg_linear(&c, R_ES, di);
         if (dir > 0) {
@@ -295,15 +298,8 @@ void helper_rep_lods(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t si = env->regs[R_ESI];
         uint64_t v = tcg_guest_ld(&env->tcg, seg_linear(&c, c.seg, si), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
         switch (c.ot) {
@@ -338,15 +334,8 @@ void helper_rep_cmps(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t si = env->regs[R_ESI], di = env->regs[R_EDI];
         /* ES:rDI first, as hardware reads it (it decides which fault is reported). */
         uint64_t b = tcg_guest_ld(&env->tcg, seg_linear(&c, R_ES, di), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
@@ -370,15 +359,8 @@ void helper_rep_scas(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t di = env->regs[R_EDI];
         uint64_t b = tcg_guest_ld(&env->tcg, seg_linear(&c, R_ES, di), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
         set_areg(&c, R_EDI, di + (uint64_t)(dir * c.size));
@@ -399,15 +381,8 @@ void helper_rep_ins(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t di = env->regs[R_EDI];
         uint64_t dst = seg_linear(&c, R_ES, di);
         /* Probe the destination first so a fault does not lose a port read. */
@@ -428,15 +403,8 @@ void helper_rep_outs(CPUX86State *env, uint32_t desc)
     str_init(&c, env, desc, ra);
     int dir = env->df;
 
-    for (;;) {
-        uint64_t count = env->regs[R_ECX] & c.amask;
-        if (count == 0) {
-            str_finish(env, desc);
-            return;
-        }
-        if (str_should_yield(&c, done)) {
-            return;
-        }
+    uint64_t count;
+    while (str_next_iteration(&c, desc, done, &count)) {
         uint64_t si = env->regs[R_ESI];
         uint64_t v = tcg_guest_ld(&env->tcg, seg_linear(&c, c.seg, si), (TCGMemOp)c.ot, c.mmu_idx, c.ra);
         io_out(env, (uint16_t)env->regs[R_EDX], (uint32_t)c.size, (uint32_t)v);
