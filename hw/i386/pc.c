@@ -18,6 +18,7 @@
 #include "hw/char/uart16550.h"
 #include "hw/core/log.h"
 #include "hw/i386/i440fx.h"
+#include "hw/i386/pc_cmos.h"
 #include "hw/i386/piix3.h"
 #include "hw/ide/ide_piix.h"
 #include "hw/input/i8042.h"
@@ -45,25 +46,7 @@
 #define PC_KVM_RESERVED_BASE    0xfeffc000ull
 #define PC_KVM_RESERVED_SIZE    0x4000ull
 
-/* CMOS layout read by SeaBIOS (src/hw/rtc.h, src/fw/paravirt.c) and set by QEMU's pc_cmos_init. */
-#define CMOS_EQUIPMENT          0x14
-#define CMOS_BASE_MEM_LO        0x15
-#define CMOS_BASE_MEM_HI        0x16
-#define CMOS_EXT_MEM_LO         0x17
-#define CMOS_EXT_MEM_HI         0x18
-#define CMOS_EXT_MEM2_LO        0x30
-#define CMOS_EXT_MEM2_HI        0x31
-#define CMOS_BOOT_ORDER_3       0x38    /* high nibble: third boot device; bit 0: skip floppy signature check */
-#define CMOS_BOOT_ORDER_12      0x3d    /* low nibble: first, high nibble: second */
-#define CMOS_MEM_ABOVE_16M_LO   0x34    /* 64 KiB units */
-#define CMOS_MEM_ABOVE_16M_HI   0x35
-#define CMOS_MEM_ABOVE_4G       0x5b    /* 3 bytes, 64 KiB units */
-#define CMOS_NB_CPUS_MINUS_1    0x5f
-
-#define CMOS_EQUIPMENT_FPU      0x02
-#define CMOS_EQUIPMENT_PS2_MOUSE 0x04
-
-#define PC_MAX_BOOT_DEVICES     3
+#define PC_MAX_BOOT_DEVICES     PC_CMOS_MAX_BOOT_DEVICES   /* the CMOS boot order holds three */
 
 /* Legacy x86 e820 reservation table (FW_CFG_E820_TABLE): u32 count + 16 entries. */
 #define PC_E820_LEGACY_ENTRIES  16
@@ -211,23 +194,6 @@ static bool pc_init_memory(PCBoard *b, GError **err)
 
 /* ---- CMOS and fw_cfg ---- */
 
-static int boot_device_nibble(char c)
-{
-    switch (c) {
-    case 'a':
-    case 'b':
-        return 0x1;     /* floppy */
-    case 'c':
-        return 0x2;     /* hard disk */
-    case 'd':
-        return 0x3;     /* CD-ROM */
-    case 'n':
-        return 0x4;     /* network */
-    default:
-        return 0;
-    }
-}
-
 static bool pc_check_boot_order(const char *order, GError **err)
 {
     size_t n = strlen(order);
@@ -238,7 +204,7 @@ static bool pc_check_boot_order(const char *order, GError **err)
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!boot_device_nibble(order[i])) {
+        if (!pc_cmos_boot_device_nibble(order[i])) {
             g_set_error(err, IOEMU_ERROR, 0, "boot order '%s': invalid boot device for PC: '%c'", order, order[i]);
             return false;
         }
@@ -246,44 +212,16 @@ static bool pc_check_boot_order(const char *order, GError **err)
     return true;
 }
 
+static void pc_rtc_set_byte(void *opaque, unsigned index, uint8_t value)
+{
+    rtc_set_cmos(opaque, index, value);
+}
+
 static void pc_cmos_init(PCBoard *b)
 {
-    RTCState *rtc = b->rtc;
-    uint64_t val;
-    int nib[PC_MAX_BOOT_DEVICES] = { 0, 0, 0 };
-
     /* Conventional memory in KiB (at most 640). */
-    val = MIN(b->below_4g / KiB, 640);
-    rtc_set_cmos(rtc, CMOS_BASE_MEM_LO, (uint8_t)val);
-    rtc_set_cmos(rtc, CMOS_BASE_MEM_HI, (uint8_t)(val >> 8));
-    /* Extended memory above 1 MiB in KiB, saturating at 65535. */
-    val = b->below_4g > 1 * MiB ? (b->below_4g - 1 * MiB) / KiB : 0;
-    val = MIN(val, 65535);
-    rtc_set_cmos(rtc, CMOS_EXT_MEM_LO, (uint8_t)val);
-    rtc_set_cmos(rtc, CMOS_EXT_MEM_HI, (uint8_t)(val >> 8));
-    rtc_set_cmos(rtc, CMOS_EXT_MEM2_LO, (uint8_t)val);
-    rtc_set_cmos(rtc, CMOS_EXT_MEM2_HI, (uint8_t)(val >> 8));
-    /* RAM between 16 MiB and 4 GiB in 64 KiB units. */
-    val = b->below_4g > 16 * MiB ? (b->below_4g - 16 * MiB) / (64 * KiB) : 0;
-    val = MIN(val, 65535);
-    rtc_set_cmos(rtc, CMOS_MEM_ABOVE_16M_LO, (uint8_t)val);
-    rtc_set_cmos(rtc, CMOS_MEM_ABOVE_16M_HI, (uint8_t)(val >> 8));
-    /* RAM above 4 GiB in 64 KiB units, 24 bits. */
-    val = b->above_4g / (64 * KiB);
-    rtc_set_cmos(rtc, CMOS_MEM_ABOVE_4G, (uint8_t)val);
-    rtc_set_cmos(rtc, CMOS_MEM_ABOVE_4G + 1, (uint8_t)(val >> 8));
-    rtc_set_cmos(rtc, CMOS_MEM_ABOVE_4G + 2, (uint8_t)(val >> 16));
-    rtc_set_cmos(rtc, CMOS_NB_CPUS_MINUS_1, (uint8_t)(b->cfg.smp_cpus - 1));
-
-    /* Boot devices as nibbles; the floppy signature check stays on (bit 0 clear), as QEMU's default. */
-    for (size_t i = 0; i < PC_MAX_BOOT_DEVICES && b->boot_order[i]; i++) {
-        nib[i] = boot_device_nibble(b->boot_order[i]);
-    }
-    rtc_set_cmos(rtc, CMOS_BOOT_ORDER_12, (uint8_t)((nib[1] << 4) | nib[0]));
-    rtc_set_cmos(rtc, CMOS_BOOT_ORDER_3, (uint8_t)(nib[2] << 4));
-
-    /* No floppy drives; FPU and PS/2 mouse present; primary display EGA/VGA (00b). */
-    rtc_set_cmos(rtc, CMOS_EQUIPMENT, CMOS_EQUIPMENT_FPU | CMOS_EQUIPMENT_PS2_MOUSE);
+    pc_cmos_write_boot_info(pc_rtc_set_byte, b->rtc, MIN(b->below_4g / KiB, 640), b->below_4g, b->above_4g,
+                            b->cfg.smp_cpus, b->boot_order);
 }
 
 static void e820_append(GByteArray *t, uint64_t addr, uint64_t len, uint32_t type)

@@ -26,6 +26,7 @@
 #include "hw/char/uart16550.h"
 #include "hw/core/log.h"
 #include "hw/i386/i440fx.h"
+#include "hw/i386/pc_cmos.h"
 #include "hw/i386/piix3.h"
 #include "hw/ide/ide_piix.h"
 #include "hw/input/i8042.h"
@@ -40,20 +41,7 @@
 
 #define XENFV_LOW_RAM_END       0xa0000ull      /* 640 KiB; the VGA window follows */
 #define XENFV_ROM_AREA          0xc0000ull      /* option ROMs: RAM under Xen (SeaBIOS copies them there) */
-#define XENFV_MAX_BOOT_DEVICES  3
-
-/* CMOS bytes QEMU's pc_cmos_init fills for xenfv too (SeaBIOS src/hw/rtc.h; hvmloader rewrites the sizes). */
-#define CMOS_EQUIPMENT          0x14
-#define CMOS_BASE_MEM_LO        0x15
-#define CMOS_EXT_MEM_LO         0x17
-#define CMOS_EXT_MEM2_LO        0x30
-#define CMOS_MEM_ABOVE_16M_LO   0x34
-#define CMOS_BOOT_ORDER_3       0x38
-#define CMOS_BOOT_ORDER_12      0x3d
-#define CMOS_MEM_ABOVE_4G       0x5b
-#define CMOS_NB_CPUS_MINUS_1    0x5f
-#define CMOS_EQUIPMENT_FPU      0x02
-#define CMOS_EQUIPMENT_PS2_MOUSE 0x04
+#define XENFV_MAX_BOOT_DEVICES  PC_CMOS_MAX_BOOT_DEVICES
 
 static const struct {
     uint16_t iobase;
@@ -309,55 +297,16 @@ static bool xenfv_init_memory(XenfvBoard *b, GError **err)
 
 /* ---- CMOS contents ---- */
 
-static int boot_device_nibble(char c)
+static void xenfv_cmos_set_byte(void *opaque, unsigned index, uint8_t value)
 {
-    switch (c) {
-    case 'a':
-    case 'b':
-        return 0x1;     /* floppy */
-    case 'c':
-        return 0x2;     /* hard disk */
-    case 'd':
-        return 0x3;     /* CD-ROM */
-    case 'n':
-        return 0x4;     /* network */
-    default:
-        return 0;
-    }
+    cmos_set(opaque, index, value);
 }
 
-static void cmos_set16(CMOSNvram *c, unsigned index, uint64_t v)
-{
-    v = MIN(v, 0xffff);
-    cmos_set(c, index, (uint8_t)v);
-    cmos_set(c, index + 1, (uint8_t)(v >> 8));
-}
-
+/* SeaBIOS reads the boot order from here on QEMU-built firmware (src/boot.c). */
 static void xenfv_cmos_init(XenfvBoard *b)
 {
-    CMOSNvram *c = b->cmos;
-    uint64_t v;
-    int nib[XENFV_MAX_BOOT_DEVICES] = { 0, 0, 0 };
-
-    cmos_set16(c, CMOS_BASE_MEM_LO, 640);
-    v = b->below_4g > 1 * MiB ? (b->below_4g - 1 * MiB) / KiB : 0;
-    cmos_set16(c, CMOS_EXT_MEM_LO, v);
-    cmos_set16(c, CMOS_EXT_MEM2_LO, v);
-    v = b->below_4g > 16 * MiB ? (b->below_4g - 16 * MiB) / (64 * KiB) : 0;
-    cmos_set16(c, CMOS_MEM_ABOVE_16M_LO, v);
-    v = b->above_4g / (64 * KiB);
-    cmos_set(c, CMOS_MEM_ABOVE_4G, (uint8_t)v);
-    cmos_set(c, CMOS_MEM_ABOVE_4G + 1, (uint8_t)(v >> 8));
-    cmos_set(c, CMOS_MEM_ABOVE_4G + 2, (uint8_t)(v >> 16));
-    cmos_set(c, CMOS_NB_CPUS_MINUS_1, (uint8_t)(b->cfg.smp_cpus - 1));
-    /* SeaBIOS reads the boot order from here on QEMU-built firmware (src/boot.c); floppy check left on. */
-    for (size_t i = 0; i < XENFV_MAX_BOOT_DEVICES && b->boot_order[i]; i++) {
-        nib[i] = boot_device_nibble(b->boot_order[i]);
-    }
-    cmos_set(c, CMOS_BOOT_ORDER_12, (uint8_t)((nib[1] << 4) | nib[0]));
-    cmos_set(c, CMOS_BOOT_ORDER_3, (uint8_t)(nib[2] << 4));
-    /* No floppy drives; FPU and PS/2 mouse present. */
-    cmos_set(c, CMOS_EQUIPMENT, CMOS_EQUIPMENT_FPU | CMOS_EQUIPMENT_PS2_MOUSE);
+    pc_cmos_write_boot_info(xenfv_cmos_set_byte, b->cmos, 640, b->below_4g, b->above_4g, b->cfg.smp_cpus,
+                            b->boot_order);
 }
 
 /* ---- hooks the devices call ---- */
@@ -623,7 +572,7 @@ static bool check_boot_order(const char *order, GError **err)
         return false;
     }
     for (const char *p = order; *p; p++) {
-        if (!boot_device_nibble(*p)) {
+        if (!pc_cmos_boot_device_nibble(*p)) {
             g_set_error(err, IOEMU_ERROR, 0, "boot order '%s': invalid boot device '%c'", order, *p);
             return false;
         }
