@@ -296,7 +296,14 @@ void helper_aad(CPUX86State *env, uint32_t base)
 
 /* ---- RCL/RCR: the flags are already explicit in cc_src (the translator computed them). ---- */
 
-uint64_t helper_rcl(CPUX86State *env, uint64_t val, uint32_t count, uint32_t ot)
+/*
+ * RCL and RCR rotate the operand and CF together, bits+1 positions in all,
+ * so a byte count is taken mod 9 and a word count mod 17 (SDM Vol. 2B,
+ * RCL/RCR/ROL/ROR "tempCOUNT").  OF is MSB(result) xor CF for RCL and
+ * MSB(operand) xor CF-before for RCR; it is defined for a count of 1 and
+ * computed the same way for any count.
+ */
+static uint64_t rotate_through_carry(CPUX86State *env, uint64_t val, uint32_t count, uint32_t ot, bool left)
 {
     unsigned bits = 8u << ot;
     uint32_t f = (uint32_t)env->cc_src;
@@ -311,43 +318,31 @@ uint64_t helper_rcl(CPUX86State *env, uint64_t val, uint32_t count, uint32_t ot)
         return val;
     }
     unsigned __int128 mask = ((unsigned __int128)1 << bits) - 1;
+    unsigned __int128 wide_mask = ((unsigned __int128)1 << (bits + 1)) - 1;
+    uint32_t of_before = (uint32_t)((val >> (bits - 1)) & 1) ^ (f & CC_C);
     unsigned __int128 v = ((unsigned __int128)val & mask) | ((unsigned __int128)(f & CC_C) << bits);
-    /* Rotate the (bits+1)-bit value left by c. */
-    v = ((v << c) | (v >> (bits + 1 - c))) & (((unsigned __int128)1 << (bits + 1)) - 1);
+    if (left) {
+        v = ((v << c) | (v >> (bits + 1 - c))) & wide_mask;
+    } else {
+        v = ((v >> c) | (v << (bits + 1 - c))) & wide_mask;
+    }
     uint64_t res = (uint64_t)(v & mask);
     uint32_t cf = (uint32_t)(v >> bits) & 1;
-    uint32_t of = (uint32_t)((res >> (bits - 1)) & 1) ^ cf;
+    uint32_t of = left ? (uint32_t)((res >> (bits - 1)) & 1) ^ cf : of_before;
     f = (f & ~(CC_C | CC_O)) | cf | (of ? CC_O : 0);
     env->cc_src = f;
     env->cc_op = CC_OP_EFLAGS;
     return res;
 }
 
+uint64_t helper_rcl(CPUX86State *env, uint64_t val, uint32_t count, uint32_t ot)
+{
+    return rotate_through_carry(env, val, count, ot, true);
+}
+
 uint64_t helper_rcr(CPUX86State *env, uint64_t val, uint32_t count, uint32_t ot)
 {
-    unsigned bits = 8u << ot;
-    uint32_t f = (uint32_t)env->cc_src;
-    unsigned c = count;
-
-    if (ot == MO_8) {
-        c %= 9;
-    } else if (ot == MO_16) {
-        c %= 17;
-    }
-    if (c == 0) {
-        return val;
-    }
-    unsigned __int128 mask = ((unsigned __int128)1 << bits) - 1;
-    /* OF for count 1 comes from the operand before the rotate: MSB xor CF. */
-    uint32_t of = (uint32_t)((val >> (bits - 1)) & 1) ^ (f & CC_C);
-    unsigned __int128 v = ((unsigned __int128)val & mask) | ((unsigned __int128)(f & CC_C) << bits);
-    v = ((v >> c) | (v << (bits + 1 - c))) & (((unsigned __int128)1 << (bits + 1)) - 1);
-    uint64_t res = (uint64_t)(v & mask);
-    uint32_t cf = (uint32_t)(v >> bits) & 1;
-    f = (f & ~(CC_C | CC_O)) | cf | (of ? CC_O : 0);
-    env->cc_src = f;
-    env->cc_op = CC_OP_EFLAGS;
-    return res;
+    return rotate_through_carry(env, val, count, ot, false);
 }
 
 /* ---- SHLD/SHRD ---- */
