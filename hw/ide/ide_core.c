@@ -881,6 +881,31 @@ void ide_bus_dma_cancel(IDEBus *bus)
 
 /* ---- request completion (main loop) ---- */
 
+/* A finished request moves the transfer on by the sectors it covered. */
+static void ide_xfer_advance(IDEState *s, const IDERequest *req)
+{
+    s->xfer_lba += req->nb_sectors;
+    s->xfer_remaining -= req->nb_sectors;
+}
+
+/* A read request's data becomes the PIO buffer, to be handed out from its start. */
+static void ide_take_read_data(IDEState *s, const IDERequest *req)
+{
+    memcpy(s->io_buffer, req->buf, req->len);
+    s->buf_len = (uint32_t)req->len;
+    ide_xfer_advance(s, req);
+    s->data_ptr = 0;
+    s->data_end = 0;
+}
+
+/* A write or cache flush the backend failed: ABRT with the Device Fault status bit set (ATA8-ACS error outputs). */
+static void ide_device_fault(IDEState *s)
+{
+    s->error = ATA_ERR_ABRT;
+    s->status = ATA_STAT_DRDY | ATA_STAT_DF | ATA_STAT_ERR;
+    ide_set_irq(s);
+}
+
 static void ide_req_done(void *opaque, int ret)
 {
     IDERequest *req = opaque;
@@ -900,26 +925,18 @@ static void ide_req_done(void *opaque, int ret)
             ide_error(s, ATA_ERR_UNC);
             break;
         }
-        memcpy(s->io_buffer, req->buf, req->len);
-        s->buf_len = (uint32_t)req->len;
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
-        s->data_ptr = 0;
-        s->data_end = 0;
+        ide_take_read_data(s, req);
         ide_pio_read_block(s);
         break;
     case REQ_PIO_WRITE:
         if (ret < 0) {
             ide_set_lba(s, s->xfer_lba);
             ide_transfer_stop(s);
-            s->error = ATA_ERR_ABRT;
-            s->status = ATA_STAT_DRDY | ATA_STAT_DF | ATA_STAT_ERR;
-            ide_set_irq(s);
+            ide_device_fault(s);
             break;
         }
         ide_set_lba(s, s->xfer_lba + req->nb_sectors - 1);
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
+        ide_xfer_advance(s, req);
         if (s->xfer_remaining) {
             ide_pio_write_block(s, true);
         } else {
@@ -933,15 +950,12 @@ static void ide_req_done(void *opaque, int ret)
             ide_error(s, ATA_ERR_UNC);
             break;
         }
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
+        ide_xfer_advance(s, req);
         ide_verify_next(s);
         break;
     case REQ_FLUSH:
         if (ret < 0) {
-            s->error = ATA_ERR_ABRT;
-            s->status = ATA_STAT_DRDY | ATA_STAT_DF | ATA_STAT_ERR;
-            ide_set_irq(s);
+            ide_device_fault(s);
             break;
         }
         ide_cmd_done(s);
@@ -954,8 +968,7 @@ static void ide_req_done(void *opaque, int ret)
         if (!ide_dma_rw(s, req->buf, req->len, true)) {
             break;
         }
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
+        ide_xfer_advance(s, req);
         ide_dma_step(s);
         break;
     case REQ_DMA_WRITE:
@@ -963,8 +976,7 @@ static void ide_req_done(void *opaque, int ret)
             ide_dma_complete(s, IDE_DMA_RESULT_DEVICE_ERROR, ATA_ERR_ABRT);
             break;
         }
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
+        ide_xfer_advance(s, req);
         ide_dma_step(s);
         break;
     case REQ_ATAPI_PIO_READ:
@@ -972,12 +984,7 @@ static void ide_req_done(void *opaque, int ret)
             ide_atapi_error(s, SENSE_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR, 0);
             break;
         }
-        memcpy(s->io_buffer, req->buf, req->len);
-        s->buf_len = (uint32_t)req->len;
-        s->xfer_lba += req->nb_sectors;
-        s->xfer_remaining -= req->nb_sectors;
-        s->data_ptr = 0;
-        s->data_end = 0;
+        ide_take_read_data(s, req);
         ide_atapi_next_block(s);
         break;
     }
