@@ -1155,53 +1155,43 @@ static bool desc_visible(CPUX86State *env, uint32_t selector, uint32_t e2)
     return dpl >= cpl && dpl >= rpl;
 }
 
+/*
+ * LAR and LSL: ZF says whether the selector names a descriptor this code may
+ * inspect -- not null, inside its table, a code/data segment or one of the
+ * system types the instruction accepts, and visible at CPL/RPL (conforming
+ * code always is).  Bad selectors never fault (SDM Vol. 2A, LAR; Vol. 2B, LSL).
+ */
+static bool load_inspectable_descriptor(CPUX86State *env, uint32_t selector, const bool system_type_ok[16],
+                                        uint32_t *e1, uint32_t *e2, uintptr_t ra)
+{
+    bool ok = (selector & 0xfffc) != 0 && load_descriptor(env, selector, e1, e2, ra) &&
+              ((*e2 & DESC_S_MASK) || system_type_ok[(*e2 >> DESC_TYPE_SHIFT) & 0xf]) &&
+              desc_visible(env, selector, *e2);
+    set_zf(env, ok);
+    return ok;
+}
+
 uint64_t helper_lar(CPUX86State *env, uint32_t selector)
 {
+    static const bool lar_system_types[16] = { [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [9] = 1, [11] = 1, [12] = 1 };
     uintptr_t ra = GETPC();
     uint32_t e1, e2;
-    selector &= 0xffff;
-    if ((selector & 0xfffc) == 0 || !load_descriptor(env, selector, &e1, &e2, ra)) {
-        set_zf(env, false);
+
+    if (!load_inspectable_descriptor(env, selector & 0xffff, lar_system_types, &e1, &e2, ra)) {
         return 0;
     }
-    if (!(e2 & DESC_S_MASK)) {
-        int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-        static const bool ok_types[16] = { [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [9] = 1, [11] = 1, [12] = 1 };
-        if (!ok_types[type]) {
-            set_zf(env, false);
-            return 0;
-        }
-    }
-    if (!desc_visible(env, selector, e2)) {
-        set_zf(env, false);
-        return 0;
-    }
-    set_zf(env, true);
     return e2 & 0x00f0ff00u;
 }
 
 uint64_t helper_lsl(CPUX86State *env, uint32_t selector)
 {
+    static const bool lsl_system_types[16] = { [1] = 1, [2] = 1, [3] = 1, [9] = 1, [11] = 1 };
     uintptr_t ra = GETPC();
     uint32_t e1, e2;
-    selector &= 0xffff;
-    if ((selector & 0xfffc) == 0 || !load_descriptor(env, selector, &e1, &e2, ra)) {
-        set_zf(env, false);
+
+    if (!load_inspectable_descriptor(env, selector & 0xffff, lsl_system_types, &e1, &e2, ra)) {
         return 0;
     }
-    if (!(e2 & DESC_S_MASK)) {
-        int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-        static const bool ok_types[16] = { [1] = 1, [2] = 1, [3] = 1, [9] = 1, [11] = 1 };
-        if (!ok_types[type]) {
-            set_zf(env, false);
-            return 0;
-        }
-    }
-    if (!desc_visible(env, selector, e2)) {
-        set_zf(env, false);
-        return 0;
-    }
-    set_zf(env, true);
     return desc_limit(e1, e2);
 }
 
