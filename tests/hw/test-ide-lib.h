@@ -79,8 +79,7 @@ static const IdeChan ide_chan[2] = {
 /* True when the tests run against QEMU itself (QTEST_QEMU_BINARY=qemu-system-x86_64). */
 static inline bool ide_target_is_qemu(void)
 {
-    const char *bin = g_getenv("QTEST_QEMU_BINARY");
-    return bin && strstr(bin, "qemu-system");
+    return qtest_binary_is_qemu();
 }
 
 /* Enable the function as firmware does: BMIBA, I/O + bus master, IDETIM decode on both channels. */
