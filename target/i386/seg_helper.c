@@ -1173,7 +1173,9 @@ static bool load_inspectable_descriptor(CPUX86State *env, uint32_t selector, con
 
 uint64_t helper_lar(CPUX86State *env, uint32_t selector)
 {
-    static const bool lar_system_types[16] = { [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [9] = 1, [11] = 1, [12] = 1 };
+    static const bool lar_system_types[16] = {
+        [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [9] = 1, [11] = 1, [12] = 1,
+    };
     uintptr_t ra = GETPC();
     uint32_t e1, e2;
 
