@@ -138,7 +138,7 @@ typedef struct PCIDeviceOps {
 } PCIDeviceOps;
 
 typedef struct PCIBar {
-    MemoryRegion *mr;   /* NULL: not implemented */
+    MemoryRegion *mr;   /* NULL: no BAR in this slot (the register reads 0) */
     uint64_t size;      /* power of two */
     uint8_t type;       /* low BAR bits: PCI_BASE_ADDRESS_SPACE_IO | MEM_TYPE_64 | MEM_PREFETCH */
     uint64_t addr;      /* where mr is mapped now, PCI_BAR_UNMAPPED if not */
